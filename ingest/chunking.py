@@ -1,0 +1,41 @@
+"""Split a normalized document into passages that keep exact character offsets."""
+
+from __future__ import annotations
+
+import hashlib
+
+from rag.text import sentence_spans
+from rag.types import Passage
+
+
+def passage_id(source: str, start: int, end: int, text: str) -> str:
+    """Content-derived id: the same file chunked the same way always yields the same ids."""
+    key = f"{source}\x1f{start}\x1f{end}\x1f{text}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def split_passages(source: str, text: str, max_chars: int, overlap: int) -> list[Passage]:
+    """Pack whole sentences into passages of about `max_chars`; `text[p.start:p.end] == p.text`."""
+    spans = _bounded_spans(sentence_spans(text), max_chars)
+    passages, first = [], 0
+    while first < len(spans):
+        last = first
+        while last + 1 < len(spans) and spans[last + 1][1] - spans[first][0] <= max_chars:
+            last += 1
+        start, end = spans[first][0], spans[last][1]
+        passages.append(Passage(passage_id(source, start, end, text[start:end]), source,
+                                text[start:end], start, end))
+        # Repeat the last sentence(s) so an answer spanning a boundary is still in one passage.
+        first = max(last + 1 - overlap, first + 1) if last + 1 < len(spans) else last + 1
+    return passages
+
+
+def _bounded_spans(spans: list[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
+    """Cut sentences longer than `max_chars` into pieces; normal sentences pass unchanged."""
+    bounded = []
+    for start, end in spans:
+        while end - start > max_chars:
+            bounded.append((start, start + max_chars))
+            start += max_chars
+        bounded.append((start, end))
+    return bounded

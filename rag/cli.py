@@ -44,6 +44,21 @@ def _parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="chat in the terminal (follow-up questions work)")
     chat.set_defaults(run=_chat)
 
+    evaluate = commands.add_parser("eval", help="run gold questions and measure accuracy")
+    evaluate.add_argument("--gold", type=Path, default=None, help="gold JSONL file")
+    evaluate.add_argument("--mode", choices=["extractive", "llm"], default=None)
+    evaluate.add_argument("--report", type=Path, default=None, help="folder for report files")
+    evaluate.add_argument("--k", type=int, default=None, help="passages retrieved per question")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+    from evals.runner import DEFAULT_THRESHOLDS  # noqa: PLC0415 - light, no heavy imports
+
+    for name, (kind, bound) in DEFAULT_THRESHOLDS.items():
+        flag = f"--{kind}-{name.replace('_', '-')}"
+        evaluate.add_argument(flag, type=float, default=bound, dest=f"gate_{name}",
+                              help=f"fail when {name} is {'below' if kind == 'min' else 'above'} "
+                                   f"this (default {bound})")
+    evaluate.set_defaults(run=_eval)
+
     ui = commands.add_parser("ui", help="serve the chat page")
     ui.add_argument("--host", default=None, help="address (default 127.0.0.1)")
     ui.add_argument("--port", type=int, default=None, help="port (default 7860)")
@@ -127,6 +142,26 @@ def _chat(args) -> int:
             print(f"(understood as: {answer.standalone_question})")
         print(render_answer(answer), end="\n\n")
         history.append(answer.standalone_question)
+
+
+def _eval(args) -> int:
+    from evals.report import table, write_reports  # noqa: PLC0415
+    from evals.runner import DEFAULT_THRESHOLDS, run_eval  # noqa: PLC0415
+
+    overrides = {k: v for k, v in (("mode", args.mode), ("top_k", args.k)) if v is not None}
+    settings = _settings().model_copy(update=overrides)
+    gold = args.gold or Path(__file__).resolve().parent.parent / "evals" / "gold.jsonl"
+    thresholds = {name: (kind, getattr(args, f"gate_{name}"))
+                  for name, (kind, _) in DEFAULT_THRESHOLDS.items()}
+    run = run_eval(gold, _chatbot(settings), progress=not args.quiet)
+    print(table(run, thresholds))
+    if args.report:
+        for path in write_reports(run, args.report, thresholds):
+            print(f"wrote {path}")
+    failed = run.failed_thresholds(thresholds)
+    for line in failed:
+        print(f"FAIL: {line}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _ui(args) -> int:

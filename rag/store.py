@@ -79,6 +79,11 @@ class PassageStore:
         result = self.sources.get(ids=[source_key(source)], include=["documents"])
         return result["documents"][0] if result["ids"] else None
 
+    def source_texts(self) -> dict[str, str]:
+        """Every stored document: name -> normalized text."""
+        _, metadatas, documents = self._get(self.sources, include=["metadatas", "documents"])
+        return {m["source"]: text for m, text in zip(metadatas, documents, strict=True)}
+
     def add(self, nodes) -> None:
         """Write embedded LlamaIndex nodes."""
         self.vector_store.add(nodes)

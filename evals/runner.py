@@ -1,0 +1,73 @@
+"""Run a gold file through the chatbot and judge every answer."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from evals.gold import load_gold
+from evals.metrics import ItemResult, compute, judge, locate
+from rag.errors import RagError
+
+# The gate `rag eval` applies by default: metric -> ("min" | "max", bound).
+DEFAULT_THRESHOLDS = {
+    "answer_accuracy": ("min", 0.90),
+    "citation_precision": ("min", 0.90),
+    "citation_recall": ("min", 0.85),
+    "citation_validity": ("min", 1.0),
+    "refusal_accuracy": ("min", 0.90),
+    "false_refusal_rate": ("max", 0.10),
+    "mean_cited_chars": ("max", 400.0),
+}
+
+
+@dataclass
+class EvalRun:
+    """The metrics and the judged items of one eval run."""
+
+    gold: str
+    mode: str
+    metrics: dict[str, float]
+    results: list[ItemResult]
+
+    def failed_thresholds(self, thresholds: dict[str, tuple[str, float]]) -> list[str]:
+        """The thresholds this run does not meet, in words."""
+        failed = []
+        for name, (kind, bound) in thresholds.items():
+            value = self.metrics[name]
+            if (kind == "min" and value < bound) or (kind == "max" and value > bound):
+                failed.append(f"{name} = {value} is {'below' if kind == 'min' else 'above'} "
+                              f"{bound}")
+        return failed
+
+
+def run_eval(gold_path: Path, bot, progress: bool = True) -> EvalRun:
+    """Answer every gold item in order (follow-ups with their history) and compute the metrics."""
+    items = load_gold(gold_path)
+    texts = bot.store.source_texts()
+    if not texts:
+        raise RagError("the store is empty; run `rag ingest` first")
+    results = []
+    for item in _progress(items, progress):
+        spans = []
+        for evidence in item.evidence:
+            span = locate(evidence, texts, item.source)
+            if span is None:
+                raise RagError(f"gold item {item.id}: evidence not found in the documents: "
+                               f"{evidence[:60]!r}")
+            spans.append(span)
+        start = time.perf_counter()
+        answer = bot.answer(item.question, item.history)
+        latency = (time.perf_counter() - start) * 1000
+        result = ItemResult(item, answer, spans, latency)
+        result.failures = judge(result)
+        results.append(result)
+    mode = results[0].answer.mode if results else "extractive"
+    return EvalRun(str(gold_path), mode, compute(results), results)
+
+
+def _progress(items, enabled: bool):
+    from tqdm import tqdm  # noqa: PLC0415
+
+    return tqdm(items, desc="eval", unit="question", disable=not enabled)

@@ -35,16 +35,18 @@ def load_gold(path: Path) -> list[GoldItem]:
             continue
         try:
             data = json.loads(line)
-            items.append(GoldItem(
-                id=str(data.get("id", f"line-{number}")),
-                question=data["question"],
-                answer=data.get("answer", ""),
-                must_include=[list(group) for group in data.get("must_include", [])],
-                evidence=list(data.get("evidence", [])),
-                answerable=bool(data.get("answerable", True)),
-                history=list(data.get("history") or []),
-                source=data.get("source"),
-            ))
+            items.append(
+                GoldItem(
+                    id=str(data.get("id", f"line-{number}")),
+                    question=data["question"],
+                    answer=data.get("answer", ""),
+                    must_include=[list(group) for group in data.get("must_include", [])],
+                    evidence=list(data.get("evidence", [])),
+                    answerable=bool(data.get("answerable", True)),
+                    history=list(data.get("history") or []),
+                    source=data.get("source"),
+                )
+            )
         except (json.JSONDecodeError, KeyError, TypeError) as error:
             raise RagError(f"{path}:{number}: not a gold item ({error})") from None
     if not items:

@@ -72,19 +72,25 @@ def compute(results: list[ItemResult]) -> dict[str, float]:
         "answer_accuracy": _ratio(sum(_answered_right(r) for r in answerable), len(answerable)),
         "citation_precision": _ratio(
             sum(any(hits(c.source, c.start, c.end, s) for s in r.spans) for c, r in cited),
-            len(cited)),
+            len(cited),
+        ),
         "citation_recall": _ratio(
-            sum(any(hits(c.source, c.start, c.end, s) for c in r.answer.citations)
-                for s, r in spans), len(spans)),
+            sum(
+                any(hits(c.source, c.start, c.end, s) for c in r.answer.citations) for s, r in spans
+            ),
+            len(spans),
+        ),
         "citation_validity": _ratio(
-            sum(int(m) in {c.n for c in r.answer.citations} for m, r in markers), len(markers),
-            empty=1.0),
+            sum(int(m) in {c.n for c in r.answer.citations} for m, r in markers),
+            len(markers),
+            empty=1.0,
+        ),
         "refusal_accuracy": _ratio(
             sum(r.answer.refused and not r.answer.citations for r in unanswerable),
-            len(unanswerable)),
+            len(unanswerable),
+        ),
         "false_refusal_rate": _ratio(sum(r.answer.refused for r in answerable), len(answerable)),
-        "retrieval_hit_at_k": _ratio(sum(rank is not None for rank in first_hits),
-                                     len(first_hits)),
+        "retrieval_hit_at_k": _ratio(sum(rank is not None for rank in first_hits), len(first_hits)),
         "mrr": _ratio(sum(1 / rank for rank in first_hits if rank), len(first_hits)),
         "mean_cited_chars": round(statistics.fmean(quotes), 1) if quotes else 0.0,
         "latency_p50_ms": round(_percentile(latencies, 50), 1),
@@ -96,7 +102,9 @@ def judge(result: ItemResult) -> list[str]:
     """Why an item failed, in words (empty when it passed)."""
     item, answer = result.item, result.answer
     if not item.answerable:
-        return [] if answer.refused and not answer.citations else ["answered an unanswerable question"]
+        return (
+            [] if answer.refused and not answer.citations else ["answered an unanswerable question"]
+        )
     if answer.refused:
         return ["refused an answerable question"]
     reasons = []
@@ -106,8 +114,11 @@ def judge(result: ItemResult) -> list[str]:
     for c in answer.citations:
         if not any(hits(c.source, c.start, c.end, s) for s in result.spans):
             reasons.append(f"citation [{c.n}] misses the gold evidence")
-    missed = [s for s in result.spans
-              if not any(hits(c.source, c.start, c.end, s) for c in answer.citations)]
+    missed = [
+        s
+        for s in result.spans
+        if not any(hits(c.source, c.start, c.end, s) for c in answer.citations)
+    ]
     if missed:
         reasons.append(f"{len(missed)} of {len(result.spans)} evidence spans not cited")
     return reasons

@@ -7,17 +7,29 @@ from pathlib import Path
 
 from evals.runner import EvalRun
 
-_RATIOS = ["answer_accuracy", "citation_precision", "citation_recall", "citation_validity",
-           "refusal_accuracy", "false_refusal_rate", "retrieval_hit_at_k", "mrr"]
+_RATIOS = [
+    "answer_accuracy",
+    "citation_precision",
+    "citation_recall",
+    "citation_validity",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "retrieval_hit_at_k",
+    "mrr",
+]
 
 
 def write_reports(run: EvalRun, directory: Path, thresholds: dict) -> list[Path]:
     """Write the three report files into `directory`; returns their paths."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / "report.json", directory / "report.md", directory / "report.png"]
-    data = {**run.metrics, "gold": run.gold, "mode": run.mode,
-            "thresholds": {k: {kind: bound} for k, (kind, bound) in thresholds.items()},
-            "items": [_item_json(r) for r in run.results]}
+    data = {
+        **run.metrics,
+        "gold": run.gold,
+        "mode": run.mode,
+        "thresholds": {k: {kind: bound} for k, (kind, bound) in thresholds.items()},
+        "items": [_item_json(r) for r in run.results],
+    }
     paths[0].write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     paths[1].write_text(markdown(run, thresholds), encoding="utf-8")
     _chart(run, paths[2])
@@ -43,26 +55,41 @@ def table(run: EvalRun, thresholds: dict) -> str:
 
 def markdown(run: EvalRun, thresholds: dict) -> str:
     """The report as Markdown: a metrics table, then the failed items."""
-    out = [f"# Eval report: `{run.gold}` ({run.mode} mode, {len(run.results)} items)", "",
-           "| metric | value | gate |", "|---|---:|---|"]
+    out = [
+        f"# Eval report: `{run.gold}` ({run.mode} mode, {len(run.results)} items)",
+        "",
+        "| metric | value | gate |",
+        "|---|---:|---|",
+    ]
     for name, value in run.metrics.items():
         gate = thresholds.get(name)
-        out.append(f"| {name} | {value} | "
-                   f"{('≥ ' if gate[0] == 'min' else '≤ ') + str(gate[1]) if gate else ''} |")
+        out.append(
+            f"| {name} | {value} | "
+            f"{('≥ ' if gate[0] == 'min' else '≤ ') + str(gate[1]) if gate else ''} |"
+        )
     failed = [r for r in run.results if r.failures]
     out += ["", f"## Failed items ({len(failed)})", ""]
     for r in failed:
         got = r.answer.text.replace("\n", " ")[:300]
-        out.append(f"- **{r.item.id}** {r.item.question}  \n  expected: {r.item.answer}  \n"
-                   f"  got: {got}  \n  why: {'; '.join(r.failures)}")
+        out.append(
+            f"- **{r.item.id}** {r.item.question}  \n  expected: {r.item.answer}  \n"
+            f"  got: {got}  \n  why: {'; '.join(r.failures)}"
+        )
     out += ["", "![metrics and latency](report.png)", ""]
     return "\n".join(out)
 
 
 def _item_json(r) -> dict:
-    return {"id": r.item.id, "question": r.item.question, "answerable": r.item.answerable,
-            "expected": r.item.answer, "passed": not r.failures, "failures": r.failures,
-            "latency_ms": round(r.latency_ms, 1), "answer": r.answer.to_dict()}
+    return {
+        "id": r.item.id,
+        "question": r.item.question,
+        "answerable": r.item.answerable,
+        "expected": r.item.answer,
+        "passed": not r.failures,
+        "failures": r.failures,
+        "latency_ms": round(r.latency_ms, 1),
+        "answer": r.answer.to_dict(),
+    }
 
 
 def _chart(run: EvalRun, path: Path) -> None:
@@ -71,8 +98,9 @@ def _chart(run: EvalRun, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    figure, (bars, latency) = plt.subplots(1, 2, figsize=(12, 4.5),
-                                           gridspec_kw={"width_ratios": [2, 1]})
+    figure, (bars, latency) = plt.subplots(
+        1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [2, 1]}
+    )
     values = [run.metrics[m] for m in _RATIOS]
     bars.barh(_RATIOS[::-1], values[::-1], color="#4c72b0")
     for y, v in enumerate(values[::-1]):

@@ -37,8 +37,9 @@ class EvalRun:
         for name, (kind, bound) in thresholds.items():
             value = self.metrics[name]
             if (kind == "min" and value < bound) or (kind == "max" and value > bound):
-                failed.append(f"{name} = {value} is {'below' if kind == 'min' else 'above'} "
-                              f"{bound}")
+                failed.append(
+                    f"{name} = {value} is {'below' if kind == 'min' else 'above'} {bound}"
+                )
         return failed
 
 
@@ -54,8 +55,9 @@ def run_eval(gold_path: Path, bot, progress: bool = True) -> EvalRun:
         for evidence in item.evidence:
             span = locate(evidence, texts, item.source)
             if span is None:
-                raise RagError(f"gold item {item.id}: evidence not found in the documents: "
-                               f"{evidence[:60]!r}")
+                raise RagError(
+                    f"gold item {item.id}: evidence not found in the documents: {evidence[:60]!r}"
+                )
             spans.append(span)
         start = time.perf_counter()
         answer = bot.answer(item.question, item.history)

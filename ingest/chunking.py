@@ -23,8 +23,11 @@ def split_passages(source: str, text: str, max_chars: int, overlap: int) -> list
         while last + 1 < len(spans) and spans[last + 1][1] - spans[first][0] <= max_chars:
             last += 1
         start, end = spans[first][0], spans[last][1]
-        passages.append(Passage(passage_id(source, start, end, text[start:end]), source,
-                                text[start:end], start, end))
+        passages.append(
+            Passage(
+                passage_id(source, start, end, text[start:end]), source, text[start:end], start, end
+            )
+        )
         # Repeat the last sentence(s) so an answer spanning a boundary is still in one passage.
         first = max(last + 1 - overlap, first + 1) if last + 1 < len(spans) else last + 1
     return passages

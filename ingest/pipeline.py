@@ -39,8 +39,12 @@ class IngestReport:
         )
 
 
-def ingest(paths: Iterable[Path], settings: Settings, progress: bool = True,
-           store: PassageStore | None = None) -> IngestReport:
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    progress: bool = True,
+    store: PassageStore | None = None,
+) -> IngestReport:
     """Bring the store in line with the files under `paths`; refuse if another ingest runs."""
     settings.home.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.home / "ingest.lock"))
@@ -61,8 +65,9 @@ def ingest(paths: Iterable[Path], settings: Settings, progress: bool = True,
         lock.release()
 
 
-def _ingest_root(path: Path, store: PassageStore, settings: Settings,
-                 report: IngestReport, progress: bool) -> None:
+def _ingest_root(
+    path: Path, store: PassageStore, settings: Settings, report: IngestReport, progress: bool
+) -> None:
     if not path.exists():
         raise RagError(f"{path}: no such file or folder")
     root = path.resolve() if path.is_dir() else path.resolve().parent
@@ -71,9 +76,11 @@ def _ingest_root(path: Path, store: PassageStore, settings: Settings,
     known = store.sources_under(str(root))
     stored_ids = store.passage_ids_by_source(str(root))
     # A document is current when its text and its exact set of passages are both stored.
-    plan = [(name, text, passages) for name, (text, passages) in documents.items()
-            if known.get(name) != _sha(text)
-            or stored_ids.get(name, set()) != {p.id for p in passages}]
+    plan = [
+        (name, text, passages)
+        for name, (text, passages) in documents.items()
+        if known.get(name) != _sha(text) or stored_ids.get(name, set()) != {p.id for p in passages}
+    ]
     report.files_seen += len(documents)
     report.files_unchanged += len(documents) - len(plan)
     _write(plan, stored_ids, str(root), store, settings, report, progress)
@@ -99,14 +106,22 @@ def _read_all(files, root: Path, settings: Settings, report: IngestReport):
             report.skipped.append(str(error))
             print(f"skipped {error}", file=sys.stderr)
             continue
-        passages = split_passages(name, text, settings.chunk_chars,
-                                  settings.chunk_overlap_sentences)
+        passages = split_passages(
+            name, text, settings.chunk_chars, settings.chunk_overlap_sentences
+        )
         documents[name] = (text, passages)
     return documents
 
 
-def _write(plan, stored_ids: dict[str, set[str]], root: str, store: PassageStore, settings: Settings,
-           report: IngestReport, progress: bool) -> None:
+def _write(
+    plan,
+    stored_ids: dict[str, set[str]],
+    root: str,
+    store: PassageStore,
+    settings: Settings,
+    report: IngestReport,
+    progress: bool,
+) -> None:
     """Add missing passages first, then the text, then drop stale passages.
 
     Ids come from content, so a run killed at any point is finished by the next run:
@@ -126,8 +141,9 @@ def _write(plan, stored_ids: dict[str, set[str]], root: str, store: PassageStore
     report.passages_deleted += len(stale)
 
 
-def _embed_and_add(passages: list[Passage], root: str, store: PassageStore,
-                   settings: Settings, progress: bool) -> None:
+def _embed_and_add(
+    passages: list[Passage], root: str, store: PassageStore, settings: Settings, progress: bool
+) -> None:
     if not passages:
         return
     from llama_index.core.schema import TextNode  # noqa: PLC0415
@@ -137,15 +153,19 @@ def _embed_and_add(passages: list[Passage], root: str, store: PassageStore,
 
     model = embed_model(settings)
     batch = max(1, settings.embed_batch_size)
-    with tqdm(total=len(passages), desc="embedding", unit="passage", disable=not progress,
-              file=sys.stderr) as bar:
+    with tqdm(
+        total=len(passages), desc="embedding", unit="passage", disable=not progress, file=sys.stderr
+    ) as bar:
         for i in range(0, len(passages), batch):
             chunk = passages[i : i + batch]
             vectors = model.get_text_embedding_batch([p.text for p in chunk])
             nodes = [
-                TextNode(id_=p.id, text=p.text, embedding=v,
-                         metadata={"source": p.source, "root": root, "start": p.start,
-                                   "end": p.end})
+                TextNode(
+                    id_=p.id,
+                    text=p.text,
+                    embedding=v,
+                    metadata={"source": p.source, "root": root, "start": p.start, "end": p.end},
+                )
                 for p, v in zip(chunk, vectors, strict=True)
             ]
             store.add(nodes)

@@ -77,13 +77,25 @@ class Chatbot:
         vector = self.embedder.query(standalone)
         passages = self.retriever.retrieve(standalone, vector)
         timings["retrieve_ms"] = _ms_since(clock)
-        scored = score_sentences(standalone, vector, passages, self.embedder.texts,
-                                 self.retriever.idf)
-        evidence = select_evidence(standalone, scored, self.settings.min_support,
-                                   self.settings.max_evidence_sentences)
+        scored = score_sentences(
+            standalone,
+            vector,
+            passages,
+            self.embedder.texts,
+            self.retriever.idf,
+            self.retriever.source_text,
+        )
+        evidence = select_evidence(
+            standalone, scored, self.settings.min_support, self.settings.max_evidence_sentences
+        )
         timings["select_ms"] = _ms_since(clock) - timings["retrieve_ms"]
-        common = dict(question=question, mode="extractive", passages=tuple(passages),
-                      standalone_question=standalone, timings=timings)
+        common = dict(
+            question=question,
+            mode="extractive",
+            passages=tuple(passages),
+            standalone_question=standalone,
+            timings=timings,
+        )
         if not evidence:
             timings["total_ms"] = _ms_since(clock)
             return Answer(text=REFUSAL, refused=True, **common)

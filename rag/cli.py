@@ -54,9 +54,14 @@ def _parser() -> argparse.ArgumentParser:
 
     for name, (kind, bound) in DEFAULT_THRESHOLDS.items():
         flag = f"--{kind}-{name.replace('_', '-')}"
-        evaluate.add_argument(flag, type=float, default=bound, dest=f"gate_{name}",
-                              help=f"fail when {name} is {'below' if kind == 'min' else 'above'} "
-                                   f"this (default {bound})")
+        evaluate.add_argument(
+            flag,
+            type=float,
+            default=bound,
+            dest=f"gate_{name}",
+            help=f"fail when {name} is {'below' if kind == 'min' else 'above'} "
+            f"this (default {bound})",
+        )
     evaluate.set_defaults(run=_eval)
 
     ui = commands.add_parser("ui", help="serve the chat page")
@@ -151,8 +156,10 @@ def _eval(args) -> int:
     overrides = {k: v for k, v in (("mode", args.mode), ("top_k", args.k)) if v is not None}
     settings = _settings().model_copy(update=overrides)
     gold = args.gold or Path(__file__).resolve().parent.parent / "evals" / "gold.jsonl"
-    thresholds = {name: (kind, getattr(args, f"gate_{name}"))
-                  for name, (kind, _) in DEFAULT_THRESHOLDS.items()}
+    thresholds = {
+        name: (kind, getattr(args, f"gate_{name}"))
+        for name, (kind, _) in DEFAULT_THRESHOLDS.items()
+    }
     run = run_eval(gold, _chatbot(settings), progress=not args.quiet)
     print(table(run, thresholds))
     if args.report:

@@ -11,9 +11,42 @@ _SUBJECT = re.compile(r"\b(he|she|they)\b", re.I)
 _OBJECT = re.compile(r"\b(him|them)\b", re.I)
 _POSSESSIVE = re.compile(r"\b(his|her|their)\b(?=\s+[a-z])", re.I)
 _HER_OBJECT = re.compile(r"\bher\b", re.I)
-_NOT_NAMES = {"What", "Why", "When", "Where", "Who", "How", "Which", "The", "Did", "Does", "Is",
-              "Was", "Are", "Were", "Do", "Can", "Could", "Would", "Should", "And", "But", "In",
-              "On", "At", "For", "Of", "To", "A", "An", "Its", "It", "He", "She", "They"}
+_NOT_NAMES = {
+    "What",
+    "Why",
+    "When",
+    "Where",
+    "Who",
+    "How",
+    "Which",
+    "The",
+    "Did",
+    "Does",
+    "Is",
+    "Was",
+    "Are",
+    "Were",
+    "Do",
+    "Can",
+    "Could",
+    "Would",
+    "Should",
+    "And",
+    "But",
+    "In",
+    "On",
+    "At",
+    "For",
+    "Of",
+    "To",
+    "A",
+    "An",
+    "Its",
+    "It",
+    "He",
+    "She",
+    "They",
+}
 
 
 def condense(question: str, history: list[str]) -> str:

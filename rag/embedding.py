@@ -47,8 +47,9 @@ class Embedder:
             vectors = self.model.get_text_embedding_batch(missing)
             if len(self._cache) > 50_000:  # bound memory in a long-running app
                 self._cache.clear()
-            self._cache.update(zip(missing, (np.asarray(v, np.float32) for v in vectors),
-                                   strict=True))
+            self._cache.update(
+                zip(missing, (np.asarray(v, np.float32) for v in vectors), strict=True)
+            )
         if not texts:
             return np.zeros((0, 1), np.float32)
         return np.stack([self._cache[t] for t in texts])

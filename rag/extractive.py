@@ -6,17 +6,21 @@ from rag.evidence import Evidence, fits_answer_type
 from rag.types import Citation
 
 # A sentence joins the best one when its score is this close to it.
-SCORE_MARGIN = 0.1
+SCORE_MARGIN = 0.01
 
 
-def select_evidence(question: str, scored: list[Evidence], min_support: float,
-                    most: int) -> list[Evidence]:
+def select_evidence(
+    question: str,
+    scored: list[Evidence],
+    min_support: float,
+    most: int,
+    margin: float = SCORE_MARGIN,
+) -> list[Evidence]:
     """The few sentences that answer the question, in document order; [] when none does."""
     usable = [e for e in scored if e.score >= min_support and fits_answer_type(question, e.text)]
     if not usable:
         return []
-    floor = usable[0].score - SCORE_MARGIN
-    chosen = [e for e in usable if e.score >= floor][:most]
+    chosen = [e for e in usable if e.score >= usable[0].score - margin][:most]
     return sorted(chosen, key=lambda e: (e.passage.source, e.start))
 
 

@@ -1,4 +1,4 @@
-"""The one settings object: `RAG_*` environment variables, then an optional `rag.toml`, then defaults."""
+"""The one settings object: `RAG_*` environment variables, then `rag.toml`, then defaults."""
 
 from __future__ import annotations
 
@@ -38,9 +38,11 @@ class Settings(BaseSettings):
     mode: Literal["extractive", "llm"] = Field(
         "extractive", description="How answers are written: quoted sentences, or an LLM."
     )
-    max_evidence_sentences: int = Field(3, description="Most sentences an extractive answer quotes.")
+    max_evidence_sentences: int = Field(
+        3, description="Most sentences an extractive answer quotes."
+    )
     min_support: float = Field(
-        0.42, description="Least evidence score a sentence needs to be quoted (refusal below it)."
+        0.7, description="Least evidence score a sentence needs to be quoted (refusal below it)."
     )
     max_question_chars: int = Field(2000, description="Longest question accepted.")
     max_file_bytes: int = Field(20_000_000, description="Largest file ingested.")
@@ -54,7 +56,9 @@ class Settings(BaseSettings):
     gguf_path: str = Field("", description="Local GGUF file; empty = the packaged Gemma 3 270M.")
     ui_host: str = Field("127.0.0.1", description="Address the web app listens on.")
     ui_port: int = Field(7860, description="Port the web app listens on.")
-    max_upload_bytes: int = Field(5_000_000, description="Largest file accepted by the upload page.")
+    max_upload_bytes: int = Field(
+        5_000_000, description="Largest file accepted by the upload page."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -67,9 +71,7 @@ class Settings(BaseSettings):
     @cached_property
     def collection_name(self) -> str:
         """Chroma collection for these ingest settings: changing them starts a fresh index."""
-        key = json.dumps(
-            [self.embed_model_path, self.chunk_chars, self.chunk_overlap_sentences, 1]
-        )
+        key = json.dumps([self.embed_model_path, self.chunk_chars, self.chunk_overlap_sentences, 1])
         return "passages_" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
     @cached_property

@@ -8,23 +8,59 @@ from functools import lru_cache
 
 # Words that end with a period without ending a sentence.
 _ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "no",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "u.s", "u.k", "inc", "ltd", "co", "corp", "gen", "gov", "sen", "rep", "fig", "al",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "st",
+    "jr",
+    "sr",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "no",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "u.s",
+    "u.k",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "gen",
+    "gov",
+    "sen",
+    "rep",
+    "fig",
+    "al",
 }
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)|[.!?]+[\"'”’)\]]*$")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
 STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
+    """
+    a about above after again against all also am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
     further had has have having he her here hers herself him himself his how i if in into is it
     its itself just me more most my myself no nor not now of off on once only or other our ours
     ourselves out over own same she should so some such than that the their theirs them
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself yourselves
-    said say says tell told according article mention mentioned mentions s t did does do
-    whose ever many much one get got""".split()
+    said say says tell told according article mention mentioned mentions s t did does do whose
+    ever many much one get got
+    """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
 
@@ -39,7 +75,7 @@ def normalize(text: str) -> str:
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in `text`, shifted by `offset`; lines never share a sentence."""
+    """(start, end) of each sentence of `text`, shifted by `offset`; lines never share one."""
     spans: list[tuple[int, int]] = []
     line_start = 0
     for line in text.split("\n"):
@@ -101,3 +137,8 @@ def stem(word: str) -> str:
 def content_terms(text: str) -> list[str]:
     """Stemmed words of `text` that carry meaning (no stopwords), in order, repeats kept."""
     return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+def content_words(text: str) -> list[tuple[str, str]]:
+    """(word, stem) for each meaningful word of `text`, in order."""
+    return [(w, stem(w)) for w in words(text) if w not in STOPWORDS]

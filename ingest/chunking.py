@@ -16,7 +16,7 @@ def passage_id(source: str, start: int, end: int, text: str) -> str:
 
 def split_passages(source: str, text: str, max_chars: int, overlap: int) -> list[Passage]:
     """Pack whole sentences into passages of about `max_chars`; `text[p.start:p.end] == p.text`."""
-    spans = _bounded_spans(sentence_spans(text), max_chars)
+    spans = _bounded_spans(text, sentence_spans(text), max_chars)
     passages, first = [], 0
     while first < len(spans):
         last = first
@@ -33,12 +33,16 @@ def split_passages(source: str, text: str, max_chars: int, overlap: int) -> list
     return passages
 
 
-def _bounded_spans(spans: list[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
-    """Cut sentences longer than `max_chars` into pieces; normal sentences pass unchanged."""
+def _bounded_spans(text: str, spans: list[tuple[int, int]], max_chars: int):
+    """Cut sentences longer than `max_chars` at spaces; normal sentences pass unchanged."""
     bounded = []
     for start, end in spans:
         while end - start > max_chars:
-            bounded.append((start, start + max_chars))
-            start += max_chars
+            cut = text.rfind(" ", start + 1, start + max_chars + 1)
+            cut = cut if cut > start else start + max_chars
+            bounded.append((start, len(text[start:cut].rstrip()) + start))
+            start = cut
+            while start < end and text[start].isspace():
+                start += 1
         bounded.append((start, end))
     return bounded

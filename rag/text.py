@@ -100,7 +100,9 @@ def _is_abbreviation(line: str, dot: int) -> bool:
     if line[dot] != ".":
         return False
     word = re.search(r"([\w.]+)$", line[:dot])
-    return bool(word) and (word.group(1).lower() in _ABBREVIATIONS or len(word.group(1)) == 1)
+    return bool(word) and (
+        word.group(1).lower() in _ABBREVIATIONS or (len(word.group(1)) == 1 and word.group(1).isalpha())
+    )
 
 
 def _next_starts_sentence(line: str, end: int) -> bool:

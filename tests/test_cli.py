@@ -1,0 +1,87 @@
+"""The `rag` command as a user runs it, in a fresh process each time."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import SEED
+
+pytestmark = pytest.mark.integration
+
+
+def rag(*args, home, timeout=300):
+    env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        capture_output=True, text=True, env=env, timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    return tmp_path_factory.mktemp("cli-home")
+
+
+def test_ask_on_an_empty_store_ingests_the_seeds_first_and_answers_in_json(home):
+    result = rag("ask", "--json", "Why did Liu Jun return to China?", home=home)
+    assert result.returncode == 0, result.stderr
+    assert "store is empty: ingesting" in result.stderr
+    answer = json.loads(result.stdout)
+    assert set(answer) >= {"question", "text", "refused", "mode", "citations", "passages",
+                           "timings"}
+    assert answer["refused"] is False and answer["mode"] == "extractive"
+    assert "patriot" in answer["text"]
+    source = SEED.read_text(encoding="utf-8")
+    for c in answer["citations"]:
+        assert set(c) == {"n", "passage_id", "source", "start", "end", "quote"}
+        assert c["quote"] in source
+    assert {"id", "source", "start", "end", "score"} == set(answer["passages"][0])
+
+
+def test_second_ingest_of_unchanged_seeds_embeds_nothing(home):
+    rag("ingest", "--quiet", home=home)
+    result = rag("ingest", "--quiet", home=home)
+    assert result.returncode == 0, result.stderr
+    assert "0 passages embedded" in result.stdout
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 100_000])
+def test_bad_questions_exit_non_zero_with_one_line(home, question):
+    result = rag("ask", question, home=home)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+
+
+def test_binary_file_in_the_ingest_folder_is_named_and_skipped(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Lisbon trams are yellow.")
+    (folder / "photo.txt").write_bytes(b"\x00\xffJFIF\x00")
+    result = rag("ingest", "--quiet", str(folder), home=tmp_path / "home")
+    assert result.returncode == 0, result.stderr
+    assert "photo.txt: binary" in result.stdout
+    assert "1 files" in result.stdout
+
+
+def test_chat_resolves_a_follow_up_in_the_terminal(home):
+    env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "chat"],
+        input="Why did Liu Jun return to China?\nHow old was he then?\n\n",
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "(understood as: How old was Liu Jun then?)" in result.stdout
+    assert "age of 60" in result.stdout
+
+
+def test_help_is_instant_and_lists_every_command():
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "--help"], capture_output=True,
+                            text=True, timeout=60)
+    for command in ("ingest", "ask", "chat", "ui", "eval"):
+        assert command in result.stdout

@@ -1,0 +1,189 @@
+"""The Gradio chat page: chat on the left, the cited sources on the right. Thin: it calls
+`Chatbot.answer` and renders the `Answer`; everything shown from documents is escaped text."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from rag.answer import Chatbot
+from rag.errors import RagError
+from rag.settings import Settings
+from rag.types import Answer
+from ui.render import CSS, highlighted_paragraph, sources_html
+
+EXAMPLES = [
+    "Why did Liu Jun return to China?",
+    "What title was Liu Jun given at Tsinghua?",
+    "Why did Chen Jing return to China?",
+    "What has made the US less welcoming for Chinese-born scientists?",
+]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
+_feedback_lock = threading.Lock()
+
+
+def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
+    """The whole page, wired to one Chatbot shared by every visitor."""
+    bot = bot or Chatbot(settings)
+    with gr.Blocks(title="Ask the article") as app:
+        answers = gr.State([])  # Answer of each assistant message, in order
+        questions = gr.State([])  # standalone questions so far: the chat's history
+        gr.Markdown("## Ask the article\nAnswers quote the sources; every sentence is cited.")
+        with gr.Tab("Chat"), gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(elem_id="chat", height=520, render_markdown=False,
+                                  sanitize_html=True, feedback_options=("Like", "Dislike"))
+                status = gr.Textbox(elem_id="status", show_label=False, interactive=False,
+                                    container=False, placeholder="")
+                with gr.Row():
+                    box = gr.Textbox(elem_id="question", show_label=False, scale=5,
+                                     placeholder="Ask about the documents…", max_lines=4)
+                    send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
+                with gr.Row():
+                    mode = gr.Radio(["extractive"], value="extractive", label="Mode",
+                                    elem_id="mode", scale=3)
+                    new_chat = gr.Button("New chat", elem_id="new-chat", scale=1)
+                gr.Examples(EXAMPLES, inputs=box, label="Try")
+            with gr.Column(scale=2):
+                markers = gr.Radio([], label="Show the source of", elem_id="markers")
+                panel = gr.HTML(sources_html(None, {}, None), elem_id="sources")
+        with gr.Tab("Add documents"):
+            files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload",
+                            label=f"Text, Markdown or HTML, up to "
+                                  f"{settings.max_upload_bytes // 1_000_000} MB each")
+            add = gr.Button("Add to the library", variant="primary", elem_id="add")
+            added = gr.Textbox(elem_id="ingest-status", show_label=False, interactive=False)
+
+        def ask(message, messages, history, past, chosen_mode):
+            yield from _respond(bot, message, messages, history, past, chosen_mode)
+
+        outputs = [chat, box, status, panel, markers, answers, questions]
+        inputs = [box, chat, questions, answers, mode]
+        box.submit(ask, inputs, outputs)
+        send.click(ask, inputs, outputs)
+        markers.change(lambda n, past: _panel(bot, past[-1] if past else None, n),
+                       [markers, answers], panel)
+        new_chat.click(lambda: ([], "", "", sources_html(None, {}, None),
+                                gr.update(choices=[], value=None), [], []), None, outputs)
+        def record_feedback(past: list[Answer], data: gr.LikeData):
+            _record_feedback(settings, data, past)
+
+        chat.like(record_feedback, [answers], None)
+        # Gradio fills `progress` in and mirrors the ingest's tqdm bar on the page.
+        def add_documents(uploaded, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
+            return _add_documents(bot, settings, uploaded)
+
+        add.click(add_documents, files, added)
+    return app
+
+
+def _respond(bot: Chatbot, message, messages, history, past, mode):
+    """Answer one message, streaming the answer in, then show its sources."""
+    messages = list(messages or [])
+    try:
+        answer = bot.answer(message or "", history)
+    except RagError as error:
+        yield messages, message, f"⚠ {error}", gr.skip(), gr.skip(), past, history
+        return
+    messages.append({"role": "user", "content": answer.question})
+    messages.append({"role": "assistant", "content": ""})
+    note = ("" if answer.standalone_question == answer.question
+            else f"Understood as: {answer.standalone_question}")
+    for partial in _stream(answer.text):
+        messages[-1] = {"role": "assistant", "content": partial}
+        yield messages, "", note, gr.skip(), gr.skip(), past, history
+    past = [*past, answer]
+    choices = [f"[{c.n}]" for c in answer.citations]
+    first = choices[0] if choices else None
+    yield (messages, "", note, _panel(bot, answer, first),
+           gr.update(choices=choices, value=first), past, [*history, answer.standalone_question])
+
+
+def _stream(text: str):
+    """The answer a few words at a time, as it would arrive from a model."""
+    words = re.split(r"(?<=\s)", text)
+    for i in range(4, len(words) + 4, 4):
+        yield "".join(words[:i])
+        time.sleep(0.01)
+
+
+def _panel(bot: Chatbot, answer: Answer | None, marker: str | None) -> str:
+    if answer is None:
+        return sources_html(None, {}, None)
+    paragraphs = {}
+    for c in answer.citations:
+        document = bot.retriever.source_text(c.source) or c.quote
+        paragraphs[c.n] = highlighted_paragraph(document, c)
+    selected = int(marker.strip("[]")) if marker else None
+    return sources_html(answer, paragraphs, selected)
+
+
+def _record_feedback(settings: Settings, data: gr.LikeData, past: list[Answer]) -> None:
+    """Append a thumbs up or down, with the question, answer and citations, to feedback.jsonl."""
+    index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+    answer_number = int(index) // 2  # messages alternate user, assistant
+    if not 0 <= answer_number < len(past):
+        return
+    answer = past[answer_number]
+    record = {"time": time.time(), "liked": bool(data.liked), "question": answer.question,
+              "answer": answer.text, "citations": answer.to_dict()["citations"]}
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with _feedback_lock, open(settings.home / "feedback.jsonl", "a", encoding="utf-8") as out:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def safe_name(name: str) -> str:
+    """A file name with no folders and only plain characters, keeping its extension."""
+    base = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-")[:80] or "document"
+    return stem + suffix
+
+
+def _add_documents(bot: Chatbot, settings: Settings, uploaded) -> str:
+    """Copy uploads into the data directory's uploads folder and ingest that folder."""
+    from ingest.pipeline import ingest  # noqa: PLC0415
+
+    if not uploaded:
+        return "Choose one or more files first."
+    folder = settings.home / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    refused = []
+    for item in uploaded:
+        path = Path(item if isinstance(item, str) else item.name)
+        if path.suffix.lower() not in UPLOAD_TYPES:
+            refused.append(f"{path.name}: only {', '.join(UPLOAD_TYPES)} files")
+        elif path.stat().st_size > settings.max_upload_bytes:
+            refused.append(f"{path.name}: larger than {settings.max_upload_bytes:,} bytes")
+        else:
+            shutil.copy(path, folder / safe_name(path.name))
+    try:
+        report = ingest([folder], settings, store=bot.store)
+    except RagError as error:
+        return f"⚠ {error}"
+    bot.retriever.refresh()
+    lines = [f"Added. {report.summary()}"] + [f"skipped {s}" for s in report.skipped + refused]
+    return "\n".join(lines)
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Start the app, warmed up so the first question pays no loading time."""
+    started = time.perf_counter()
+    bot = Chatbot(settings)
+    if bot.retriever.is_empty():
+        from ingest.pipeline import ingest  # noqa: PLC0415
+
+        ingest([settings.seeds_dir], settings, store=bot.store)
+    bot.warm_up()
+    app = build_app(settings, bot)
+    app.queue(default_concurrency_limit=4, max_size=64)
+    print(f"ready in {time.perf_counter() - started:.1f} s: http://{host}:{port}", flush=True)
+    app.launch(server_name=host, server_port=port, share=False, css=CSS,
+               max_file_size=settings.max_upload_bytes, show_error=False,
+               blocked_paths=[str(settings.store_dir)], footer_links=[])

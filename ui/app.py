@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -91,18 +92,23 @@ def _respond(bot: Chatbot, message, messages, history, past, mode):
     except RagError as error:
         yield messages, message, f"⚠ {error}", gr.skip(), gr.skip(), past, history
         return
-    messages.append({"role": "user", "content": answer.question})
+    messages.append({"role": "user", "content": as_text(answer.question)})
     messages.append({"role": "assistant", "content": ""})
     note = ("" if answer.standalone_question == answer.question
             else f"Understood as: {answer.standalone_question}")
     for partial in _stream(answer.text):
-        messages[-1] = {"role": "assistant", "content": partial}
+        messages[-1] = {"role": "assistant", "content": as_text(partial)}
         yield messages, "", note, gr.skip(), gr.skip(), past, history
     past = [*past, answer]
     choices = [f"[{c.n}]" for c in answer.citations]
     first = choices[0] if choices else None
     yield (messages, "", note, _panel(bot, answer, first),
            gr.update(choices=choices, value=first), past, [*history, answer.standalone_question])
+
+
+def as_text(text: str) -> str:
+    """Escape text for the chat, which renders HTML: markup in a document shows as written."""
+    return html.escape(text, quote=False)
 
 
 def _stream(text: str):

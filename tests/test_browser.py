@@ -1,0 +1,182 @@
+"""The chat page in a real browser: Debian's Chromium driven by Playwright, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("RAG_ARTIFACTS", "artifacts")) / "screenshots"
+ANSWER_TIMEOUT_MS = 120_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """`rag ui` in its own process, on a fresh data directory, stopped after the tests."""
+    home = tmp_path_factory.mktemp("ui-home")
+    port = _free_port()
+    env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    log = open(home / "ui.log", "w")  # noqa: SIM115 - kept open for the server's lifetime
+    server = subprocess.Popen([sys.executable, "-m", "rag.cli", "ui", "--port", str(port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            assert server.poll() is None, (home / "ui.log").read_text()
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("the app did not start in 300 s")
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require(Path(CHROMIUM).exists(), "Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app_url, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 950})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.goto(app_url)
+    page.wait_for_selector("#question textarea")
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def ask(page, question: str, answers_before: int | None = None) -> str:
+    """Type a question, send it, and return the text of the new answer once complete."""
+    bots = page.locator("#chat .bot")
+    count = bots.count() if answers_before is None else answers_before
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chat .bot').length > n", arg=count,
+        timeout=ANSWER_TIMEOUT_MS)
+    # Streaming is over when the markers or the refusal note have been rendered.
+    page.wait_for_function(
+        "() => document.querySelector('#sources .source, #sources .refusal') !== null"
+        " && !document.querySelector('.generating, .pending')",
+        timeout=ANSWER_TIMEOUT_MS)
+    return bots.nth(count).inner_text()
+
+
+def test_answer_with_marker_that_shows_the_highlighted_quote(page):
+    answer = ask(page, "Why did Liu Jun return to China?")
+    assert "[1]" in answer and "patriotism" in answer
+    page.locator("#markers label", has_text="[1]").click()
+    selected = page.locator("#sources .source.selected")
+    selected.wait_for()
+    assert "love for education and science" in selected.locator("mark").inner_text()
+    assert "reverse-brain-drain" in selected.locator(".where").inner_text()
+    page.screenshot(path=str(_screenshot_path("answer-with-sources")), full_page=False)
+
+
+def test_out_of_scope_question_is_refused_plainly(page):
+    answer = ask(page, "What is the capital of Australia?")
+    assert "do not say" in answer
+    assert page.locator("#sources .refusal").count() == 1
+    assert page.locator("#sources .source:not(.consulted)").count() == 0
+
+
+def test_follow_up_question_uses_the_previous_one(page):
+    ask(page, "Why did Liu Jun return to China?")
+    answer = ask(page, "How old was he then?")
+    assert "60" in answer
+    assert "Liu Jun" in page.locator("#status textarea").input_value()
+
+
+def test_uploaded_document_is_searchable_and_cited(page, tmp_path):
+    doc = tmp_path / "harbour notes.md"
+    doc.write_text("# Harbour\n\nThe Lisbon harbour ferry carries 9,000 commuters a day.\n")
+    page.get_by_role("tab", name="Add documents").click()
+    page.set_input_files("#upload input[type=file]", str(doc))
+    page.click("#add")
+    page.wait_for_function(
+        "() => (document.querySelector('#ingest-status textarea') || {}).value?.includes('Added')",
+        timeout=ANSWER_TIMEOUT_MS)
+    page.get_by_role("tab", name="Chat").click()
+    answer = ask(page, "How many commuters does the Lisbon harbour ferry carry?")
+    assert "9,000" in answer
+    assert "harbour-notes.md" in page.locator("#sources .source.selected .where").inner_text()
+
+
+def test_script_in_a_document_never_runs(page, tmp_path):
+    doc = tmp_path / "evil.html"
+    doc.write_text(
+        "<html><body><p>The evil ferry timetable lists <img src=x "
+        "onerror=\"window.__pwned=1;alert(1)\"> departures at noon.</p>"
+        "<p>Click <a href=\"javascript:window.__pwned=2\">here</a> for the ferry.</p>"
+        "<script>window.__pwned=3;alert(3)</script></body></html>"
+    )
+    text_doc = tmp_path / "evil2.txt"
+    text_doc.write_text("The midnight ferry sign reads <img src=x onerror=alert(7)> in red.\n")
+    page.get_by_role("tab", name="Add documents").click()
+    page.set_input_files("#upload input[type=file]", [str(doc), str(text_doc)])
+    page.click("#add")
+    page.wait_for_function(
+        "() => (document.querySelector('#ingest-status textarea') || {}).value?.includes('Added')",
+        timeout=ANSWER_TIMEOUT_MS)
+    page.get_by_role("tab", name="Chat").click()
+    answer = ask(page, "What does the midnight ferry sign read?")
+    assert "<img src=x onerror=alert(7)>" in answer  # shown as text
+    page.locator("#markers label", has_text="[1]").click()
+    assert "onerror=alert(7)" in page.locator("#sources .source.selected").inner_text()
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#sources img, #chat img[src='x']").count() == 0
+
+
+def _screenshot_path(name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / f"{name}.png"
+
+
+def test_screenshot_is_copied_for_the_readme():
+    shot = ARTIFACTS / "answer-with-sources.png"
+    require(shot.exists(), "the answer screenshot from the first browser test")
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    if os.environ.get("RAG_UPDATE_SCREENSHOT"):
+        docs.mkdir(exist_ok=True)
+        shutil.copy(shot, docs / "screenshot.png")
+    assert shot.stat().st_size > 10_000

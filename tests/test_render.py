@@ -1,0 +1,42 @@
+from rag.types import Answer, Citation, Passage
+from ui.app import as_text, safe_name
+from ui.render import highlighted_paragraph, sources_html
+
+DOC = "Intro line.\nThe <b>bold</b> claim <img src=x onerror=alert(1)> is here. Tail.\nEnd."
+
+
+def _citation():
+    start = DOC.index("The <b>")
+    end = DOC.index("here.") + len("here.")
+    return Citation(1, "p1", "docs/<evil>.txt", start, end, DOC[start:end])
+
+
+def test_highlight_escapes_document_markup_and_marks_the_quote():
+    html = highlighted_paragraph(DOC, _citation())
+    assert "<img" not in html and "<b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert html.count("<mark>") == 1 and "Tail." in html and "Intro" not in html
+
+
+def test_sources_panel_lists_cited_first_and_folds_the_rest():
+    c = _citation()
+    cited = Passage("p1", c.source, "x", 0, 1)
+    other = Passage("p2", "docs/other.txt", "<script>alert(2)</script>", 5, 30)
+    answer = Answer("q", "claim [1]", (c,), passages=(cited, other))
+    html = sources_html(answer, {1: highlighted_paragraph(DOC, c)}, selected=1)
+    assert html.index("source selected") < html.index("<details")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "docs/&lt;evil&gt;.txt" in html
+
+
+def test_refusal_panel_says_so_without_sources():
+    answer = Answer("q", "The sources do not say.", refused=True)
+    html = sources_html(answer, {}, None)
+    assert "refusal" in html and "source selected" not in html
+
+
+def test_upload_names_are_sanitized():
+    assert safe_name("../../etc/passwd.txt") == "passwd.txt"
+    assert safe_name("C:\\Users\\me\\My Notes!.MD") == "My-Notes.md"
+    assert safe_name("....html") == "document.html"
+    assert as_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"

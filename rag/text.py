@@ -101,7 +101,8 @@ def _is_abbreviation(line: str, dot: int) -> bool:
         return False
     word = re.search(r"([\w.]+)$", line[:dot])
     return bool(word) and (
-        word.group(1).lower() in _ABBREVIATIONS or (len(word.group(1)) == 1 and word.group(1).isalpha())
+        word.group(1).lower() in _ABBREVIATIONS
+        or (len(word.group(1)) == 1 and word.group(1).isalpha())
     )
 
 

@@ -34,8 +34,12 @@ def app_url(tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     log = open(home / "ui.log", "w")  # noqa: SIM115 - kept open for the server's lifetime
-    server = subprocess.Popen([sys.executable, "-m", "rag.cli", "ui", "--port", str(port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -61,9 +65,16 @@ def browser():
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -90,13 +101,16 @@ def ask(page, question: str, answers_before: int | None = None) -> str:
     page.fill("#question textarea", question)
     page.click("#ask")
     page.wait_for_function(
-        "n => document.querySelectorAll('#chat .bot').length > n", arg=count,
-        timeout=ANSWER_TIMEOUT_MS)
+        "n => document.querySelectorAll('#chat .bot').length > n",
+        arg=count,
+        timeout=ANSWER_TIMEOUT_MS,
+    )
     # Streaming is over when the markers or the refusal note have been rendered.
     page.wait_for_function(
         "() => document.querySelector('#sources .source, #sources .refusal') !== null"
         " && !document.querySelector('.generating, .pending')",
-        timeout=ANSWER_TIMEOUT_MS)
+        timeout=ANSWER_TIMEOUT_MS,
+    )
     return bots.nth(count).inner_text()
 
 
@@ -133,7 +147,8 @@ def test_uploaded_document_is_searchable_and_cited(page, tmp_path):
     page.click("#add")
     page.wait_for_function(
         "() => (document.querySelector('#ingest-status textarea') || {}).value?.includes('Added')",
-        timeout=ANSWER_TIMEOUT_MS)
+        timeout=ANSWER_TIMEOUT_MS,
+    )
     page.get_by_role("tab", name="Chat").click()
     answer = ask(page, "How many commuters does the Lisbon harbour ferry carry?")
     assert "9,000" in answer
@@ -144,8 +159,8 @@ def test_script_in_a_document_never_runs(page, tmp_path):
     doc = tmp_path / "evil.html"
     doc.write_text(
         "<html><body><p>The evil ferry timetable lists <img src=x "
-        "onerror=\"window.__pwned=1;alert(1)\"> departures at noon.</p>"
-        "<p>Click <a href=\"javascript:window.__pwned=2\">here</a> for the ferry.</p>"
+        'onerror="window.__pwned=1;alert(1)"> departures at noon.</p>'
+        '<p>Click <a href="javascript:window.__pwned=2">here</a> for the ferry.</p>'
         "<script>window.__pwned=3;alert(3)</script></body></html>"
     )
     text_doc = tmp_path / "evil2.txt"
@@ -155,7 +170,8 @@ def test_script_in_a_document_never_runs(page, tmp_path):
     page.click("#add")
     page.wait_for_function(
         "() => (document.querySelector('#ingest-status textarea') || {}).value?.includes('Added')",
-        timeout=ANSWER_TIMEOUT_MS)
+        timeout=ANSWER_TIMEOUT_MS,
+    )
     page.get_by_role("tab", name="Chat").click()
     answer = ask(page, "What does the midnight ferry sign read?")
     assert "<img src=x onerror=alert(7)>" in answer  # shown as text

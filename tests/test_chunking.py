@@ -25,7 +25,19 @@ def test_offsets_invariant_on_the_seed_article():
 
 def test_offsets_invariant_on_random_texts():
     rng = random.Random(7)
-    alphabet = ["word", "Dr.", "U.S.", "end.", "why?", "“quote,”", "\n", "\n\n", "é", "—", "x" * 700]
+    alphabet = [
+        "word",
+        "Dr.",
+        "U.S.",
+        "end.",
+        "why?",
+        "“quote,”",
+        "\n",
+        "\n\n",
+        "é",
+        "—",
+        "x" * 700,
+    ]
     for _ in range(200):
         text = normalize(" ".join(rng.choice(alphabet) for _ in range(rng.randint(1, 120))))
         if not text:

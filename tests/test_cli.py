@@ -16,7 +16,10 @@ def rag(*args, home, timeout=300):
     env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     return subprocess.run(
         [sys.executable, "-m", "rag.cli", *args],
-        capture_output=True, text=True, env=env, timeout=timeout,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
     )
 
 
@@ -30,8 +33,15 @@ def test_ask_on_an_empty_store_ingests_the_seeds_first_and_answers_in_json(home)
     assert result.returncode == 0, result.stderr
     assert "store is empty: ingesting" in result.stderr
     answer = json.loads(result.stdout)
-    assert set(answer) >= {"question", "text", "refused", "mode", "citations", "passages",
-                           "timings"}
+    assert set(answer) >= {
+        "question",
+        "text",
+        "refused",
+        "mode",
+        "citations",
+        "passages",
+        "timings",
+    }
     assert answer["refused"] is False and answer["mode"] == "extractive"
     assert "patriot" in answer["text"]
     source = SEED.read_text(encoding="utf-8")
@@ -73,7 +83,10 @@ def test_chat_resolves_a_follow_up_in_the_terminal(home):
     result = subprocess.run(
         [sys.executable, "-m", "rag.cli", "chat"],
         input="Why did Liu Jun return to China?\nHow old was he then?\n\n",
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "(understood as: How old was Liu Jun then?)" in result.stdout
@@ -81,7 +94,8 @@ def test_chat_resolves_a_follow_up_in_the_terminal(home):
 
 
 def test_help_is_instant_and_lists_every_command():
-    result = subprocess.run([sys.executable, "-m", "rag.cli", "--help"], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "--help"], capture_output=True, text=True, timeout=60
+    )
     for command in ("ingest", "ask", "chat", "ui", "eval"):
         assert command in result.stdout

@@ -9,7 +9,9 @@ def test_pronoun_follow_up_names_the_person_from_the_previous_question():
 
 def test_what_about_asks_the_previous_question_of_someone_else():
     history = ["Which university did Liu Jun join?"]
-    assert condense("What about Zhang Yitang?", history) == "Which university did Zhang Yitang join?"
+    assert (
+        condense("What about Zhang Yitang?", history) == "Which university did Zhang Yitang join?"
+    )
 
 
 def test_a_standalone_question_is_left_alone():

@@ -75,15 +75,20 @@ def test_second_ingest_is_refused_while_another_process_holds_the_lock(tmp_path,
     settings = make_settings(tmp_path / "home")
     settings.home.mkdir(parents=True)
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time
             from filelock import FileLock
             lock = FileLock({str(settings.home / "ingest.lock")!r})
             lock.acquire()
             print("locked", flush=True)
             time.sleep(60)
-        """)],
-        stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"

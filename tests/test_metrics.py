@@ -16,10 +16,23 @@ def cite(n, phrase):
     return Citation(n, "p", DOC, start, start + len(phrase), phrase)
 
 
-def result(answerable, text, citations=(), refused=False, spans=(CAT,), must=(("cat",),),
-           passages=(), latency=10.0):
-    item = GoldItem("i", "q?", must_include=[list(g) for g in must],
-                    evidence=["x"] if answerable else [], answerable=answerable)
+def result(
+    answerable,
+    text,
+    citations=(),
+    refused=False,
+    spans=(CAT,),
+    must=(("cat",),),
+    passages=(),
+    latency=10.0,
+):
+    item = GoldItem(
+        "i",
+        "q?",
+        must_include=[list(g) for g in must],
+        evidence=["x"] if answerable else [],
+        answerable=answerable,
+    )
     answer = Answer("q?", text, tuple(citations), refused, passages=tuple(passages))
     return ItemResult(item, answer, list(spans) if answerable else [], latency)
 
@@ -46,15 +59,22 @@ def test_includes_all_is_case_insensitive_and_needs_every_group():
 
 def test_a_hit_a_miss_a_refusal_and_an_invented_marker():
     good = result(True, "The cat sat on the mat quietly. [1]", [cite(1, "The cat sat on the mat")])
-    miss = result(True, "Alpha beta gamma [1] and the cat [2] [3]",
-                  [cite(1, "Alpha beta gamma"), cite(2, "cat sat on the mat")])
+    miss = result(
+        True,
+        "Alpha beta gamma [1] and the cat [2] [3]",
+        [cite(1, "Alpha beta gamma"), cite(2, "cat sat on the mat")],
+    )
     refused = result(True, "The sources do not say.", refused=True)
     unanswerable_refused = result(False, "The sources do not say.", refused=True)
     unanswerable_answered = result(False, "Epsilon zeta [1]", [cite(1, "Epsilon zeta")])
     m = compute([good, miss, refused, unanswerable_refused, unanswerable_answered])
     assert m["answer_accuracy"] == pytest.approx(2 / 3, abs=1e-4)  # refused one lacks the answer
-    assert m["citation_precision"] == pytest.approx(2 / 3, abs=1e-4)  # 3 citations on answerable, 2 hit
-    assert m["citation_recall"] == pytest.approx(2 / 3, abs=1e-4)  # 3 spans, the refused one uncited
+    assert m["citation_precision"] == pytest.approx(
+        2 / 3, abs=1e-4
+    )  # 3 citations on answerable, 2 hit
+    assert m["citation_recall"] == pytest.approx(
+        2 / 3, abs=1e-4
+    )  # 3 spans, the refused one uncited
     assert m["citation_validity"] == pytest.approx(4 / 5, abs=1e-4)  # [3] resolves to nothing
     assert m["refusal_accuracy"] == pytest.approx(1 / 2, abs=1e-4)
     assert m["false_refusal_rate"] == pytest.approx(1 / 3, abs=1e-4)

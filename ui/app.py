@@ -38,26 +38,46 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
         gr.Markdown("## Ask the article\nAnswers quote the sources; every sentence is cited.")
         with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(elem_id="chat", height=520, render_markdown=False,
-                                  sanitize_html=True, feedback_options=("Like", "Dislike"))
-                status = gr.Textbox(elem_id="status", show_label=False, interactive=False,
-                                    container=False, placeholder="")
+                chat = gr.Chatbot(
+                    elem_id="chat",
+                    height=520,
+                    render_markdown=False,
+                    sanitize_html=True,
+                    feedback_options=("Like", "Dislike"),
+                )
+                status = gr.Textbox(
+                    elem_id="status",
+                    show_label=False,
+                    interactive=False,
+                    container=False,
+                    placeholder="",
+                )
                 with gr.Row():
-                    box = gr.Textbox(elem_id="question", show_label=False, scale=5,
-                                     placeholder="Ask about the documents…", max_lines=4)
+                    box = gr.Textbox(
+                        elem_id="question",
+                        show_label=False,
+                        scale=5,
+                        placeholder="Ask about the documents…",
+                        max_lines=4,
+                    )
                     send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
                 with gr.Row():
-                    mode = gr.Radio(["extractive"], value="extractive", label="Mode",
-                                    elem_id="mode", scale=3)
+                    mode = gr.Radio(
+                        ["extractive"], value="extractive", label="Mode", elem_id="mode", scale=3
+                    )
                     new_chat = gr.Button("New chat", elem_id="new-chat", scale=1)
                 gr.Examples(EXAMPLES, inputs=box, label="Try")
             with gr.Column(scale=2):
                 markers = gr.Radio([], label="Show the source of", elem_id="markers")
                 panel = gr.HTML(sources_html(None, {}, None), elem_id="sources")
         with gr.Tab("Add documents"):
-            files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload",
-                            label=f"Text, Markdown or HTML, up to "
-                                  f"{settings.max_upload_bytes // 1_000_000} MB each")
+            files = gr.File(
+                file_count="multiple",
+                file_types=UPLOAD_TYPES,
+                elem_id="upload",
+                label=f"Text, Markdown or HTML, up to "
+                f"{settings.max_upload_bytes // 1_000_000} MB each",
+            )
             add = gr.Button("Add to the library", variant="primary", elem_id="add")
             added = gr.Textbox(elem_id="ingest-status", show_label=False, interactive=False)
 
@@ -68,14 +88,28 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
         inputs = [box, chat, questions, answers, mode]
         box.submit(ask, inputs, outputs)
         send.click(ask, inputs, outputs)
-        markers.change(lambda n, past: _panel(bot, past[-1] if past else None, n),
-                       [markers, answers], panel)
-        new_chat.click(lambda: ([], "", "", sources_html(None, {}, None),
-                                gr.update(choices=[], value=None), [], []), None, outputs)
+        markers.change(
+            lambda n, past: _panel(bot, past[-1] if past else None, n), [markers, answers], panel
+        )
+        new_chat.click(
+            lambda: (
+                [],
+                "",
+                "",
+                sources_html(None, {}, None),
+                gr.update(choices=[], value=None),
+                [],
+                [],
+            ),
+            None,
+            outputs,
+        )
+
         def record_feedback(past: list[Answer], data: gr.LikeData):
             _record_feedback(settings, data, past)
 
         chat.like(record_feedback, [answers], None)
+
         # Gradio fills `progress` in and mirrors the ingest's tqdm bar on the page.
         def add_documents(uploaded, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
             return _add_documents(bot, settings, uploaded)
@@ -94,16 +128,26 @@ def _respond(bot: Chatbot, message, messages, history, past, mode):
         return
     messages.append({"role": "user", "content": as_text(answer.question)})
     messages.append({"role": "assistant", "content": ""})
-    note = ("" if answer.standalone_question == answer.question
-            else f"Understood as: {answer.standalone_question}")
+    note = (
+        ""
+        if answer.standalone_question == answer.question
+        else f"Understood as: {answer.standalone_question}"
+    )
     for partial in _stream(answer.text):
         messages[-1] = {"role": "assistant", "content": as_text(partial)}
         yield messages, "", note, gr.skip(), gr.skip(), past, history
     past = [*past, answer]
     choices = [f"[{c.n}]" for c in answer.citations]
     first = choices[0] if choices else None
-    yield (messages, "", note, _panel(bot, answer, first),
-           gr.update(choices=choices, value=first), past, [*history, answer.standalone_question])
+    yield (
+        messages,
+        "",
+        note,
+        _panel(bot, answer, first),
+        gr.update(choices=choices, value=first),
+        past,
+        [*history, answer.standalone_question],
+    )
 
 
 def as_text(text: str) -> str:
@@ -137,8 +181,13 @@ def _record_feedback(settings: Settings, data: gr.LikeData, past: list[Answer]) 
     if not 0 <= answer_number < len(past):
         return
     answer = past[answer_number]
-    record = {"time": time.time(), "liked": bool(data.liked), "question": answer.question,
-              "answer": answer.text, "citations": answer.to_dict()["citations"]}
+    record = {
+        "time": time.time(),
+        "liked": bool(data.liked),
+        "question": answer.question,
+        "answer": answer.text,
+        "citations": answer.to_dict()["citations"],
+    }
     settings.home.mkdir(parents=True, exist_ok=True)
     with _feedback_lock, open(settings.home / "feedback.jsonl", "a", encoding="utf-8") as out:
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -190,6 +239,13 @@ def serve(settings: Settings, host: str, port: int) -> None:
     app = build_app(settings, bot)
     app.queue(default_concurrency_limit=4, max_size=64)
     print(f"ready in {time.perf_counter() - started:.1f} s: http://{host}:{port}", flush=True)
-    app.launch(server_name=host, server_port=port, share=False, css=CSS,
-               max_file_size=settings.max_upload_bytes, show_error=False,
-               blocked_paths=[str(settings.store_dir)], footer_links=[])
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        css=CSS,
+        max_file_size=settings.max_upload_bytes,
+        show_error=False,
+        blocked_paths=[str(settings.store_dir)],
+        footer_links=[],
+    )

@@ -22,15 +22,18 @@ def sources_html(answer: Answer | None, paragraphs: dict[int, str], selected: in
         return "<div id='sources-empty'>Sources of the answer appear here.</div>"
     parts = []
     if answer.refused:
-        parts.append("<p class='refusal'>The sources do not answer this question, "
-                     "so nothing is cited.</p>")
+        parts.append(
+            "<p class='refusal'>The sources do not answer this question, so nothing is cited.</p>"
+        )
     for c in answer.citations:
         parts.append(_citation_card(c, paragraphs.get(c.n, c.quote), c.n == selected))
     cited = {c.passage_id for c in answer.citations}
     others = [p for p in answer.passages if p.id not in cited]
     if others:
-        parts.append(f"<details id='consulted'><summary>{len(others)} more passages consulted, "
-                     "not cited</summary>")
+        parts.append(
+            f"<details id='consulted'><summary>{len(others)} more passages consulted, "
+            "not cited</summary>"
+        )
         parts += [_passage_card(p) for p in others]
         parts.append("</details>")
     return "\n".join(parts)
@@ -38,15 +41,19 @@ def sources_html(answer: Answer | None, paragraphs: dict[int, str], selected: in
 
 def _citation_card(citation: Citation, paragraph_html: str, selected: bool) -> str:
     classes = "source selected" if selected else "source"
-    return (f"<div class='{classes}' id='source-{citation.n}' data-n='{citation.n}'>"
-            f"<div class='where'>[{citation.n}] {escape(citation.source)}, characters "
-            f"{citation.start:,}–{citation.end:,}</div>{paragraph_html}</div>")
+    return (
+        f"<div class='{classes}' id='source-{citation.n}' data-n='{citation.n}'>"
+        f"<div class='where'>[{citation.n}] {escape(citation.source)}, characters "
+        f"{citation.start:,}–{citation.end:,}</div>{paragraph_html}</div>"
+    )
 
 
 def _passage_card(passage: Passage) -> str:
-    return (f"<div class='source consulted'><div class='where'>{escape(passage.source)}, "
-            f"characters {passage.start:,}–{passage.end:,}</div>"
-            f"<div>{escape(passage.text)}</div></div>")
+    return (
+        f"<div class='source consulted'><div class='where'>{escape(passage.source)}, "
+        f"characters {passage.start:,}–{passage.end:,}</div>"
+        f"<div>{escape(passage.text)}</div></div>"
+    )
 
 
 def highlighted_paragraph(document: str, citation: Citation) -> str:
@@ -54,6 +61,8 @@ def highlighted_paragraph(document: str, citation: Citation) -> str:
     start = document.rfind("\n", 0, citation.start) + 1
     end = document.find("\n", citation.end)
     end = len(document) if end < 0 else end
-    return (f"<div class='paragraph'>{escape(document[start : citation.start])}"
-            f"<mark>{escape(document[citation.start : citation.end])}</mark>"
-            f"{escape(document[citation.end : end])}</div>")
+    return (
+        f"<div class='paragraph'>{escape(document[start : citation.start])}"
+        f"<mark>{escape(document[citation.start : citation.end])}</mark>"
+        f"{escape(document[citation.end : end])}</div>"
+    )

@@ -21,14 +21,16 @@ from rag.settings import Settings
 from rag.types import Answer
 
 GRID = {
-    "dense": [0.2, 0.3],
-    "focus": [0.2, 0.25, 0.3],
+    "dense": [0.2, 0.3, 0.4],
+    "focus": [0.2, 0.3, 0.4],
     "names": [0.45, 0.55, 0.65],
     "off_topic": [0.4],
-    "reason_bonus": [0.05],
-    "crowd": [0.03, 0.05],
+    "reason_bonus": [0.0, 0.05],
+    "crowd": [0.03],
+    "definition_bonus": [0.1, 0.2],
     "min_support": [0.6, 0.65, 0.7, 0.75],
     "margin": [0.0, 0.01, 0.02],
+    "continuation": [0.5],
 }
 
 
@@ -78,7 +80,18 @@ def main() -> None:
 def evaluate(prepared, params) -> dict:
     """Metrics of the extractive answers the given parameters would give."""
     weights = Weights(
-        **{k: params[k] for k in ("dense", "focus", "names", "off_topic", "reason_bonus", "crowd")}
+        **{
+            k: params[k]
+            for k in (
+                "dense",
+                "focus",
+                "names",
+                "off_topic",
+                "reason_bonus",
+                "crowd",
+                "definition_bonus",
+            )
+        }
     )
     results = []
     for item, standalone, passages, scored, spans in prepared:
@@ -86,7 +99,7 @@ def evaluate(prepared, params) -> dict:
             (replace(e, score=support(e, weights)) for e in scored), key=lambda e: -e.score
         )
         chosen = select_evidence(
-            standalone, rescored, params["min_support"], 3, margin=params["margin"]
+            standalone, rescored, params["min_support"], 3, params["margin"], params["continuation"]
         )
         if chosen:
             text, citations = compose(chosen)

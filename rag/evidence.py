@@ -24,6 +24,7 @@ class Weights:
     reason_bonus: float = 0.05  # added for a why-question when the sentence gives a reason
     soft_match: float = 0.6  # least word-embedding cosine for a synonym to count as found
     crowd: float = 0.03  # penalty per other name: a list of five people is about none of them
+    definition_bonus: float = 0.2  # added for "who is X?" when the sentence says what X is
 
 
 _REASON = re.compile(
@@ -55,6 +56,13 @@ _QUANTITY = re.compile(
     re.I,
 )
 _NAME_PHRASE = re.compile(r"(?<!^)(?<![.?!] )\b([A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*)")
+_DEFINITION_QUESTION = re.compile(
+    r"^\W*(who|what) (is|was|are|were)\b(?!.*\b(say|said|do|did|think)\b)|"
+    r"\b(job|role|position|occupation|profession|title)\b",
+    re.I,
+)
+_APPOSITION = re.compile(r"((?:[A-Z][\w’'-]+ ?){1,4}),? (?:(?:is|was) )?(?:an?|the) [a-z]")
+_CONTINUES = re.compile(r"(he|she|they|it|its|his|her|their|this|these)\b", re.I)
 # Words that say what kind of answer is wanted, not what it is about.
 _TYPE_WORDS = {"year", "month", "day", "date", "old", "age", "long", "kind", "type", "way"}
 # How much text before a sentence counts as its context (its subject is often named there).
@@ -75,6 +83,8 @@ class Evidence:
     names: float | None  # None when the question names nobody
     gives_reason: bool
     others_named: int = 0  # names in the sentence that the question does not ask about
+    defines: bool = False  # says who or what the asked-about name is ("Lee, a research fellow")
+    continues: bool = False  # goes on from the sentence before, in the same paragraph ("Its...")
 
 
 def score_sentences(
@@ -96,6 +106,7 @@ def score_sentences(
     focus = {(w, t): idf(t) for w, t in content_words(question) if t not in named | _TYPE_WORDS}
     synonyms = _Synonyms(embed, [w for w, _ in focus], weights.soft_match)
     wants_reason = bool(re.match(r"\W*why\b", question, re.I))
+    wants_definition = bool(_DEFINITION_QUESTION.search(question))
     scored = []
     for (passage, start, end, text, context), cosine in zip(candidates, dense, strict=True):
         own, near = content_words(text), content_words(context)
@@ -113,6 +124,8 @@ def score_sentences(
             names=round(name_coverage(groups, own_terms | near_terms, idf), 4) if groups else None,
             gives_reason=wants_reason and bool(_REASON.search(text)),
             others_named=_others_named(groups, text),
+            defines=wants_definition and _defines(groups, text),
+            continues=bool(_CONTINUES.match(text)) and "\n" not in context[-3:],
         )
         scored.append(replace(evidence, score=round(support(evidence, weights), 4)))
     return sorted(scored, key=lambda e: -e.score)
@@ -143,7 +156,8 @@ def support(e: Evidence, weights: Weights) -> float:
     if e.names == 0.0:
         score *= weights.off_topic
     score /= 1 + weights.crowd * e.others_named
-    return score + (weights.reason_bonus if e.gives_reason else 0.0)
+    score += weights.reason_bonus if e.gives_reason else 0.0
+    return score + (weights.definition_bonus if e.defines else 0.0)
 
 
 def name_groups(question: str) -> list[tuple[str, ...]]:
@@ -160,6 +174,15 @@ def name_groups(question: str) -> list[tuple[str, ...]]:
         if stems:
             groups.append(stems)
     return groups
+
+
+def _defines(groups: list[tuple[str, ...]], sentence: str) -> bool:
+    """True when a name asked about is followed by an apposition: "Lizzi Lee, a research fellow"."""
+    for match in _APPOSITION.finditer(sentence):
+        terms = {t[:4] for t in content_terms(match.group(1))}
+        if any(t[:4] in terms for group in groups for t in group):
+            return True
+    return False
 
 
 def _others_named(groups: list[tuple[str, ...]], sentence: str) -> int:
@@ -222,15 +245,22 @@ def fits_answer_type(question: str, sentence: str) -> bool:
 
 
 def _candidate_sentences(passages: list[Passage], source_text):
-    """(passage, start, end, text, text just before it) for each sentence, once per location."""
+    """(passage, start, end, text, text just before it) for each sentence, once per location.
+
+    A passage is read on to the end of its paragraph, so that a sentence cut off by the
+    passage boundary ("Its broad strengths...") can still be quoted with the one before it.
+    """
     seen, candidates = set(), []
     for passage in passages:
-        document = source_text(passage.source) or ""
-        for start, end in sentence_spans(passage.text, passage.start):
+        document = source_text(passage.source) or passage.text
+        line_end = document.find("\n", passage.end)
+        end_of_paragraph = len(document) if line_end < 0 else line_end
+        span = document[passage.start : end_of_paragraph]
+        for start, end in sentence_spans(span, passage.start):
             if (passage.source, start) in seen:
                 continue
             seen.add((passage.source, start))
-            text = passage.text[start - passage.start : end - passage.start]
+            text = document[start:end]
             context = document[max(0, start - CONTEXT_CHARS) : start]
             candidates.append((passage, start, end, text, context))
     return candidates

@@ -99,3 +99,57 @@ def test_help_is_instant_and_lists_every_command():
     )
     for command in ("ingest", "ask", "chat", "ui", "eval"):
         assert command in result.stdout
+
+
+def test_eval_runs_any_gold_file_on_any_documents_and_gates(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "ferry.md").write_text(
+        "# Ferries\n\nThe Lisbon harbour ferry carries 9,000 commuters a day.\n\n"
+        "It was painted orange in 2019 to mark its centenary.\n"
+    )
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        "\n".join(
+            json.dumps(item)
+            for item in [
+                {
+                    "id": "a",
+                    "question": "How many commuters does the Lisbon harbour ferry carry?",
+                    "answer": "9,000 a day",
+                    "must_include": [["9,000"]],
+                    "evidence": ["The Lisbon harbour ferry carries 9,000 commuters a day."],
+                    "answerable": True,
+                    "source": "ferry.md",
+                },
+                {"id": "b", "question": "What is the capital of Australia?", "answerable": False},
+            ]
+        )
+        + "\n"
+    )
+    home = tmp_path / "home"
+    assert rag("ingest", "--quiet", str(folder), home=home).returncode == 0
+    reports = tmp_path / "reports"
+    result = rag("eval", "--quiet", "--gold", str(gold), "--report", str(reports), home=home)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads((reports / "report.json").read_text())
+    for key in (
+        "answer_accuracy",
+        "citation_precision",
+        "citation_recall",
+        "citation_validity",
+        "refusal_accuracy",
+        "false_refusal_rate",
+        "retrieval_hit_at_k",
+        "mrr",
+        "mean_cited_chars",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "items",
+    ):
+        assert key in data
+    assert data["answer_accuracy"] == 1.0 and data["refusal_accuracy"] == 1.0
+    assert (reports / "report.md").read_text().startswith("# Eval report")
+    assert (reports / "report.png").read_bytes()[:4] == b"\x89PNG"
+    gated = rag("eval", "--quiet", "--gold", str(gold), "--max-mean-cited-chars", "5", home=home)
+    assert gated.returncode == 1 and "FAIL: mean_cited_chars" in gated.stderr

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from evals.gold import GoldItem
 from rag.types import Answer
+from rag.verify import split_claims
 
 MIN_OVERLAP = 10  # characters a citation must share with an evidence span to hit it
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -95,6 +96,26 @@ def compute(results: list[ItemResult]) -> dict[str, float]:
         "mean_cited_chars": round(statistics.fmean(quotes), 1) if quotes else 0.0,
         "latency_p50_ms": round(_percentile(latencies, 50), 1),
         "latency_p95_ms": round(_percentile(latencies, 95), 1),
+        **_verification(answerable, results),
+    }
+
+
+def _verification(answerable: list[ItemResult], results: list[ItemResult]) -> dict:
+    """For llm-mode runs: sentences removed, and citation precision of the unverified drafts."""
+    if not any(r.answer.draft for r in results):
+        return {}
+    draft_hits = draft_total = 0
+    for r in answerable:
+        for _, markers in split_claims(r.answer.draft):
+            for n in markers:
+                draft_total += 1
+                if 1 <= n <= len(r.answer.passages):
+                    p = r.answer.passages[n - 1]
+                    draft_hits += any(hits(p.source, p.start, p.end, s) for s in r.spans)
+    return {
+        "sentences_removed_by_verification": sum(len(r.answer.removed) for r in results),
+        "citation_precision_before_verification": _ratio(draft_hits, draft_total),
+        "llm_answers_kept": _ratio(sum(r.answer.mode == "llm" for r in results), len(results)),
     }
 
 

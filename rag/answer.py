@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from collections.abc import Callable
 from functools import cached_property
 
 from rag.condense import condense
@@ -65,15 +66,34 @@ class Chatbot:
         self.retriever.is_empty()
         self.embedder.query("warm up")
 
-    def answer(self, question: str, history: list[str] | None = None) -> Answer:
-        """Answer one question (a follow-up when `history` holds the earlier questions)."""
+    def answer(
+        self,
+        question: str,
+        history: list[str] | None = None,
+        mode: str | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer one question (a follow-up when `history` holds the earlier questions).
+
+        In llm mode the draft streams to `on_token` before it is verified.
+        """
+        question = validate_question(question, self.settings)
+        if (mode or self.settings.mode) == "llm":
+            from rag.llm_answer import answer_with_llm  # noqa: PLC0415
+
+            return answer_with_llm(self, question, list(history or []), on_token)
+        return self.extractive(question, list(history or []))
+
+    def extractive(
+        self, question: str, history: list[str], standalone: str | None = None
+    ) -> Answer:
+        """The offline answer: the best source sentences, each with its marker, or a refusal."""
         from rag.evidence import score_sentences  # noqa: PLC0415
         from rag.extractive import compose, select_evidence  # noqa: PLC0415
 
-        question = validate_question(question, self.settings)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
-        standalone = condense(question, list(history or []))
+        standalone = standalone or condense(question, history)
         vector = self.embedder.query(standalone)
         passages = self.retriever.retrieve(standalone, vector)
         timings["retrieve_ms"] = _ms_since(clock)
@@ -88,7 +108,8 @@ class Chatbot:
         evidence = select_evidence(
             standalone, scored, self.settings.min_support, self.settings.max_evidence_sentences
         )
-        timings["select_ms"] = _ms_since(clock) - timings["retrieve_ms"]
+        timings["select_ms"] = round(_ms_since(clock) - timings["retrieve_ms"], 2)
+        timings["total_ms"] = _ms_since(clock)
         common = dict(
             question=question,
             mode="extractive",
@@ -97,10 +118,8 @@ class Chatbot:
             timings=timings,
         )
         if not evidence:
-            timings["total_ms"] = _ms_since(clock)
             return Answer(text=REFUSAL, refused=True, **common)
         text, citations = compose(evidence)
-        timings["total_ms"] = _ms_since(clock)
         return Answer(text=text, citations=citations, **common)
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from rag.errors import InvalidQuestion, RagError
 
+MODE_HELP = "extractive (quotes, offline) or llm (written by an LLM, verified)"
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rag` console script."""
@@ -39,9 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    ask.add_argument("--mode", choices=["extractive", "llm"], default=None, help=MODE_HELP)
     ask.set_defaults(run=_ask)
 
     chat = commands.add_parser("chat", help="chat in the terminal (follow-up questions work)")
+    chat.add_argument("--mode", choices=["extractive", "llm"], default=None, help=MODE_HELP)
     chat.set_defaults(run=_chat)
 
     evaluate = commands.add_parser("eval", help="run gold questions and measure accuracy")
@@ -111,7 +115,11 @@ def _ask(args) -> int:
 
     settings = _settings()
     validate_question(args.question, settings)  # fail fast, before any model loads
-    answer = _chatbot(settings).answer(args.question)
+    answer = _chatbot(settings).answer(
+        args.question, mode=args.mode, on_token=None if args.json else _show_draft
+    )
+    if answer.mode == "llm" or answer.draft:
+        print(file=sys.stderr)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -119,13 +127,24 @@ def _ask(args) -> int:
     return 0
 
 
+def _show_draft(piece: str) -> None:
+    """Stream the LLM's draft to stderr; the verified answer follows on stdout."""
+    sys.stderr.write(piece)
+    sys.stderr.flush()
+
+
 def render_answer(answer) -> str:
-    """The answer and its numbered quotes, for a terminal."""
+    """The answer, any notice, its numbered quotes and what verification removed."""
     lines = [answer.text]
+    if answer.notice:
+        lines.append(f"({answer.notice})")
     if answer.citations:
         lines.append("")
     for c in answer.citations:
         lines.append(f"[{c.n}] {c.source} @{c.start}-{c.end}: \u201c{c.quote}\u201d")
+    if answer.removed:
+        lines.append(f"\nVerification removed {len(answer.removed)} sentence(s):")
+        lines += [f"- {r.sentence[:120]} ({r.reason})" for r in answer.removed]
     return "\n".join(lines)
 
 
@@ -142,7 +161,7 @@ def _chat(args) -> int:
         if not question:
             return 0
         try:
-            answer = bot.answer(question, history)
+            answer = bot.answer(question, history, mode=args.mode, on_token=_show_draft)
         except InvalidQuestion as error:
             print(f"error: {error}")
             continue

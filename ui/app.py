@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import queue
 import re
 import shutil
 import threading
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.answer import Chatbot
+from rag.answer import Chatbot, validate_question
 from rag.errors import RagError
+from rag.llm import llm_available
 from rag.settings import Settings
 from rag.types import Answer
 from ui.render import CSS, highlighted_paragraph, sources_html
@@ -62,8 +64,13 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
                     )
                     send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
                 with gr.Row():
+                    modes = ["extractive", "llm"] if llm_available(settings) else ["extractive"]
                     mode = gr.Radio(
-                        ["extractive"], value="extractive", label="Mode", elem_id="mode", scale=3
+                        modes,
+                        value=settings.mode if settings.mode in modes else "extractive",
+                        label="Mode",
+                        elem_id="mode",
+                        scale=3,
                     )
                     new_chat = gr.Button("New chat", elem_id="new-chat", scale=1)
                 gr.Examples(EXAMPLES, inputs=box, label="Try")
@@ -119,24 +126,38 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
 
 
 def _respond(bot: Chatbot, message, messages, history, past, mode):
-    """Answer one message, streaming the answer in, then show its sources."""
+    """Answer one message, streaming the draft (llm) or the answer in, then show its sources."""
     messages = list(messages or [])
     try:
-        answer = bot.answer(message or "", history)
+        question = validate_question(message or "", bot.settings)
     except RagError as error:
         yield messages, message, f"⚠ {error}", gr.skip(), gr.skip(), past, history
         return
-    messages.append({"role": "user", "content": as_text(answer.question)})
-    messages.append({"role": "assistant", "content": ""})
-    note = (
-        ""
-        if answer.standalone_question == answer.question
-        else f"Understood as: {answer.standalone_question}"
-    )
+    messages += [
+        {"role": "user", "content": as_text(question)},
+        {"role": "assistant", "content": ""},
+    ]
+    result: dict = {}
+    for draft in _drafts(bot, question, history, mode, result):
+        messages[-1] = {"role": "assistant", "content": as_text(f"{draft} …")}
+        yield (
+            messages,
+            "",
+            "Writing; every sentence will be checked against the sources…",
+            gr.skip(),
+            gr.skip(),
+            past,
+            history,
+        )
+    if "error" in result:
+        messages[-1] = {"role": "assistant", "content": as_text(f"⚠ {result['error']}")}
+        yield messages, "", f"⚠ {result['error']}", gr.skip(), gr.skip(), past, history
+        return
+    answer = result["answer"]
+    note = _note(answer)
     for partial in _stream(answer.text):
         messages[-1] = {"role": "assistant", "content": as_text(partial)}
         yield messages, "", note, gr.skip(), gr.skip(), past, history
-    past = [*past, answer]
     choices = [f"[{c.n}]" for c in answer.citations]
     first = choices[0] if choices else None
     yield (
@@ -145,9 +166,40 @@ def _respond(bot: Chatbot, message, messages, history, past, mode):
         note,
         _panel(bot, answer, first),
         gr.update(choices=choices, value=first),
-        past,
+        [*past, answer],
         [*history, answer.standalone_question],
     )
+
+
+def _drafts(bot: Chatbot, question: str, history, mode, result: dict):
+    """Answer in a worker thread, yielding the LLM's draft as it grows; fills `result`."""
+    pieces: queue.Queue = queue.Queue()
+
+    def work():
+        try:
+            result["answer"] = bot.answer(question, history, mode=mode, on_token=pieces.put)
+        except RagError as error:
+            result["error"] = error
+        finally:
+            pieces.put(None)
+
+    threading.Thread(target=work, daemon=True).start()
+    draft = ""
+    while (piece := pieces.get()) is not None:
+        draft += piece
+        yield draft
+
+
+def _note(answer: Answer) -> str:
+    """The status line under the chat: how the question was read, and any notice."""
+    parts = []
+    if answer.standalone_question != answer.question:
+        parts.append(f"Understood as: {answer.standalone_question}")
+    if answer.notice:
+        parts.append(answer.notice)
+    if answer.removed:
+        parts.append(f"Verification removed {len(answer.removed)} unsupported sentence(s).")
+    return " · ".join(parts)
 
 
 def as_text(text: str) -> str:

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="URL of a Chroma server (http://host:port); unset = embedded Chroma."
     )
+    library: str = Field(
+        "passages",
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$",
+        description="Name of the document library (several can share one Chroma server).",
+    )
     embed_model: str = Field(
         "", description="sentence-transformers model name or path; empty = packaged MiniLM-L6-v2."
     )
@@ -77,8 +82,10 @@ class Settings(BaseSettings):
     @cached_property
     def collection_name(self) -> str:
         """Chroma collection for these ingest settings: changing them starts a fresh index."""
-        key = json.dumps([self.embed_model_path, self.chunk_chars, self.chunk_overlap_sentences, 1])
-        return "passages_" + hashlib.sha256(key.encode()).hexdigest()[:12]
+        # The model's name, not its path: every machine sharing a Chroma server agrees on it.
+        model = self.embed_model or "packaged all-MiniLM-L6-v2"
+        key = json.dumps([model, self.chunk_chars, self.chunk_overlap_sentences, 1])
+        return f"{self.library}_" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
     @cached_property
     def embed_model_path(self) -> str:

@@ -24,8 +24,8 @@ def corpus(tmp_path):
     return folder
 
 
-def test_reingest_of_unchanged_files_embeds_and_adds_nothing(tmp_path, corpus):
-    settings = make_settings(tmp_path / "home")
+def test_reingest_of_unchanged_files_embeds_and_adds_nothing(store_settings, corpus):
+    settings = store_settings()
     first = ingest([corpus], settings, progress=False)
     assert first.passages_embedded == first.total_passages > 20
     second = ingest([corpus], settings, progress=False)
@@ -34,8 +34,8 @@ def test_reingest_of_unchanged_files_embeds_and_adds_nothing(tmp_path, corpus):
     assert PassageStore(settings).count() == first.total_passages
 
 
-def test_stored_passages_keep_the_offsets_invariant(tmp_path, corpus):
-    settings = make_settings(tmp_path / "home")
+def test_stored_passages_keep_the_offsets_invariant(store_settings, corpus):
+    settings = store_settings()
     ingest([corpus], settings, progress=False)
     store = PassageStore(settings)
     texts = store.source_texts()
@@ -45,8 +45,8 @@ def test_stored_passages_keep_the_offsets_invariant(tmp_path, corpus):
         assert texts[p.source][p.start : p.end] == p.text
 
 
-def test_changed_file_replaces_only_its_passages_and_removed_file_goes(tmp_path, corpus):
-    settings = make_settings(tmp_path / "home")
+def test_changed_file_replaces_only_its_passages_and_removed_file_goes(store_settings, corpus):
+    settings = store_settings()
     ingest([corpus], settings, progress=False)
     store = PassageStore(settings)
     article_ids = store.passage_ids("docs/article.txt")
@@ -62,9 +62,9 @@ def test_changed_file_replaces_only_its_passages_and_removed_file_goes(tmp_path,
     assert store.source_text("docs/note.md") is None
 
 
-def test_binary_file_is_skipped_by_name_and_the_rest_ingested(tmp_path, corpus, capsys):
+def test_binary_file_is_skipped_by_name_and_the_rest_ingested(store_settings, corpus, capsys):
     (corpus / "broken.txt").write_bytes(b"\x00\x01\x02binary\xff")
-    settings = make_settings(tmp_path / "home")
+    settings = store_settings()
     report = ingest([corpus], settings, progress=False)
     assert len(report.skipped) == 1 and "broken.txt" in report.skipped[0]
     assert "broken.txt" in capsys.readouterr().err
@@ -98,3 +98,16 @@ def test_second_ingest_is_refused_while_another_process_holds_the_lock(tmp_path,
         holder.kill()
         holder.wait()
     assert ingest([corpus], settings, progress=False).passages_embedded > 0
+
+
+def test_answers_come_from_the_same_store_embedded_or_server(store_settings, corpus):
+    from rag.answer import Chatbot
+
+    settings = store_settings()
+    ingest([corpus], settings, progress=False)
+    bot = Chatbot(settings)
+    answer = bot.answer("Why did Liu Jun return to China?")
+    assert "patriotism" in answer.text and not answer.refused
+    for c in answer.citations:
+        assert bot.store.source_text(c.source)[c.start : c.end] == c.quote
+    assert bot.answer("Where did the pilot study run?").citations[0].source == "docs/note.md"

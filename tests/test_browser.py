@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -28,9 +29,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """`rag ui` in its own process, on a fresh data directory, stopped after the tests."""
+def app_home(tmp_path_factory):
+    """The app's data directory, with a secret `.env` beside it in its working directory."""
     home = tmp_path_factory.mktemp("ui-home")
+    (home / ".env").write_text("RAG_LLM_API_KEY=sk-secret-do-not-serve\n")
+    return home
+
+
+@pytest.fixture(scope="module")
+def app_url(app_home):
+    """`rag ui` in its own process, on a fresh data directory, stopped after the tests."""
+    home = app_home
     port = _free_port()
     env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     log = open(home / "ui.log", "w")  # noqa: SIM115 - kept open for the server's lifetime
@@ -216,3 +225,43 @@ def _llm_extra_installed() -> bool:
     except ImportError:
         return False
     return True
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "gradio_api/file=/etc/passwd",
+        "gradio_api/file=../../../../../../etc/passwd",
+        "gradio_api/file=%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "gradio_api/file=..%2f..%2f..%2f..%2fetc%2fpasswd",
+        "file=/etc/passwd",
+        "gradio_api/file=.env",
+        "gradio_api/file={home}/.env",
+        "gradio_api/file={home}/store/chroma/chroma.sqlite3",
+        "gradio_api/file={home}/ingest.lock",
+        "static/../../../../etc/passwd",
+    ],
+)
+def test_file_routes_do_not_serve_files_outside_the_app(app_url, app_home, path):
+    url = app_url + path.format(home=app_home)
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, b""
+    assert status in (400, 403, 404, 405), (status, body[:200])
+    assert b"root:" not in body and b"sk-secret" not in body and b"SQLite" not in body
+
+
+def test_app_listens_on_loopback_only(app_url):
+    port = int(app_url.rstrip("/").rsplit(":", 1)[1])
+    listening = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                listening.append(address)
+    assert listening, "the app's listening socket was not found"
+    # 0100007F is 127.0.0.1 in /proc's byte order; 0.0.0.0 or :: would be every interface.
+    assert set(listening) == {"0100007F"}, listening

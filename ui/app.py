@@ -93,8 +93,8 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
 
         outputs = [chat, box, status, panel, markers, answers, questions]
         inputs = [box, chat, questions, answers, mode]
-        box.submit(ask, inputs, outputs)
-        send.click(ask, inputs, outputs)
+        box.submit(ask, inputs, outputs, api_name=False)
+        send.click(ask, inputs, outputs, api_name="ask")
         markers.change(
             lambda n, past: _panel(bot, past[-1] if past else None, n), [markers, answers], panel
         )

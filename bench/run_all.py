@@ -1,0 +1,19 @@
+"""`make bench`: every benchmark, then the results page.
+
+python bench/run_all.py
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+if __name__ == "__main__":
+    for script, args in (
+        ("perf.py", []),
+        ("load.py", []),
+        ("crash.py", ["--runs", "30"]),
+        ("report.py", []),
+    ):
+        subprocess.run([sys.executable, str(HERE / script), *args], check=True)

@@ -153,6 +153,9 @@ def _embed_and_add(
 
     model = embed_model(settings)
     batch = max(1, settings.embed_batch_size)
+    # A batch costs as much as its longest text times its size: batching passages of similar
+    # length wastes little on padding. Order does not matter to the store (ids reconcile).
+    passages = sorted(passages, key=lambda p: len(p.text))
     with tqdm(
         total=len(passages), desc="embedding", unit="passage", disable=not progress, file=sys.stderr
     ) as bar:

@@ -289,7 +289,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
         ingest([settings.seeds_dir], settings, store=bot.store)
     bot.warm_up()
     app = build_app(settings, bot)
-    app.queue(default_concurrency_limit=4, max_size=64)
+    app.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     print(f"ready in {time.perf_counter() - started:.1f} s: http://{host}:{port}", flush=True)
     app.launch(
         server_name=host,

@@ -84,6 +84,7 @@ def _markdown(perf: dict, load: dict | None) -> str:
         f"| peak memory, ingest of the corpus | {mem['ingest_peak_mb']} MB |",
         f"| peak memory, `rag ask` | {mem['ask_peak_mb']} MB |",
     ]
+    lines += _targets(perf)
     if load:
         b, many = load["baseline"], load["load"]
         lines += [
@@ -103,6 +104,47 @@ def _markdown(perf: dict, load: dict | None) -> str:
             f"{many['p50_s']} s | {many['p95_s']} s | {many['throughput_per_s']}/s |",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _targets(perf: dict) -> list[str]:
+    """Each target of the performance issue, met or missed, and by how much."""
+    i, q, s = perf["ingest"], perf["queries"], perf["startup"]
+    base, big = perf["scale"][0], perf["scale"][-1]
+    rows = [
+        (
+            "ingest at 80% or more of raw embedding throughput",
+            f"{i['ours_vs_raw']:.0%}",
+            i["ours_vs_raw"] >= 0.8,
+        ),
+        (
+            "ingest faster than LlamaIndex's default pipeline",
+            f"{i['ours_vs_llamaindex_time']}x",
+            i["ours_vs_llamaindex_time"] > 1,
+        ),
+        (
+            "warm answer p50 within 3x one query embedding",
+            f"{q['ours_vs_embedding']}x",
+            q["ours_vs_embedding"] <= 3,
+        ),
+        (
+            f"p50 at {big['factor']}x corpus within 2x the article alone",
+            f"{big['p50_ms'] / base['p50_ms']:.2f}x",
+            big["p50_ms"] <= 2 * base["p50_ms"],
+        ),
+    ]
+    for metric in ("answer_accuracy", "citation_precision", "citation_recall"):
+        drop = round(base[metric] - big[metric], 3)
+        rows.append(
+            (
+                f"{metric} at {big['factor']}x within 0.02 of the article alone",
+                f"{drop:+.3f} drop" if drop else "no drop",
+                drop <= 0.02,
+            )
+        )
+    rows.append(("a fresh `rag ask` under 5 s", f"{s['ask_s_median']} s", s["ask_s_median"] < 5))
+    lines = ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {name} | {value} | {'yes' if ok else '**no**'} |" for name, value, ok in rows]
+    return lines
 
 
 def _chart(rows: list[dict], path: Path) -> None:

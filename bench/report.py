@@ -165,6 +165,7 @@ def _chart(rows: list[dict], path: Path) -> None:
             xytext=(4, -12),
         )
     axis.set_xscale("log")
+    axis.set_ylim(bottom=0)
     axis.set_xlabel("passages in the store (log scale)")
     axis.set_ylabel("answer latency (ms)")
     axis.set_title("Extractive answer latency against corpus size")

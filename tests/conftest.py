@@ -51,39 +51,25 @@ def bot(seeded_settings):
 def chroma_server(tmp_path_factory):
     """A real Chroma server (`chroma run`) on 127.0.0.1, for the whole test session."""
     import shutil
-    import socket
-    import subprocess
-    import time
-    import urllib.request
+
+    from tests.servers import free_port, running
 
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     require(Path(chroma).exists(), "the chroma command (pip install chromadb)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = tmp_path_factory.mktemp("chroma-server")
-    log = open(data / "server.log", "w")  # noqa: SIM115 - open for the server's lifetime
-    server = subprocess.Popen(
-        [chroma, "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    port, data = free_port(), tmp_path_factory.mktemp("chroma-server")
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2)
-            break
-        except OSError:
-            assert server.poll() is None, (data / "server.log").read_text()[-2000:]
-            time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail("chroma server did not start in 120 s")
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    command = [
+        chroma,
+        "run",
+        "--path",
+        str(data / "db"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with running(command, url + "/api/v2/heartbeat", data / "server.log", timeout=120):
+        yield url
 
 
 _libraries = iter(range(10**6))

@@ -2,16 +2,13 @@
 
 import importlib.util
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.conftest import require
+from tests.servers import free_port, running
 
 pytestmark = pytest.mark.e2e
 
@@ -21,9 +18,7 @@ def tiny_app(tmp_path_factory):
     """`rag ui` answering one question at a time, with room for one more in its queue."""
     require(importlib.util.find_spec("llama_cpp") is not None, "the llm extra (llama-cpp)")
     home = tmp_path_factory.mktemp("tiny-app")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "RAG_HOME": str(home),
@@ -31,24 +26,10 @@ def tiny_app(tmp_path_factory):
         "RAG_UI_CONCURRENCY": "1",
         "RAG_UI_QUEUE_SIZE": "1",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            assert server.poll() is None
-            time.sleep(0.5)
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
+    command = [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)]
+    with running(command, url, home / "ui.log", env=env):
+        yield url
 
 
 def test_a_full_queue_gets_a_clean_busy_message(tiny_app):

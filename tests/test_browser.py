@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -15,17 +12,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require
+from tests.servers import free_port, running
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("RAG_ARTIFACTS", "artifacts")) / "screenshots"
 ANSWER_TIMEOUT_MS = 120_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -39,32 +31,12 @@ def app_home(tmp_path_factory):
 @pytest.fixture(scope="module")
 def app_url(app_home):
     """`rag ui` in its own process, on a fresh data directory, stopped after the tests."""
-    home = app_home
-    port = _free_port()
-    env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-    log = open(home / "ui.log", "w")  # noqa: SIM115 - kept open for the server's lifetime
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
+    env = {**os.environ, "RAG_HOME": str(app_home), "HF_HUB_OFFLINE": "1"}
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            assert server.poll() is None, (home / "ui.log").read_text()
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("the app did not start in 300 s")
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    command = [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)]
+    with running(command, url, app_home / "ui.log", env=env, cwd=app_home):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,9 @@ the two fault servers below are real sockets that misbehave, named as such."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -19,15 +16,10 @@ from rag.answer import Chatbot
 from rag.llm import packaged_gguf
 from rag.verify import split_claims, support
 from tests.conftest import require
+from tests.servers import free_port, running
 
 pytestmark = pytest.mark.llm
 QUESTIONS = ["Why did Liu Jun return to China?", "What title was Liu Jun given at Tsinghua?"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -42,46 +34,28 @@ def gguf(seeded_settings):
 @pytest.fixture(scope="module")
 def llama_server(gguf, tmp_path_factory):
     """`python -m llama_cpp.server` with the packaged model on 127.0.0.1, for this module."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("llama") / "server.log"
-    log = open(log_path, "w")  # noqa: SIM115 - open for the server's lifetime
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(gguf),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-            "--n_threads",
-            "2",
-            "--model_alias",
-            "gemma",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(gguf),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "4096",
+        "--n_threads",
+        "2",
+        "--model_alias",
+        "gemma",
+    ]
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/models", timeout=2)
-            break
-        except OSError:
-            assert server.poll() is None, log_path.read_text()[-2000:]
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("llama.cpp server did not start in 180 s")
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    with running(command, url + "/models", log, timeout=180):
+        yield url
 
 
 def _bot(settings, **overrides) -> Chatbot:
@@ -152,7 +126,7 @@ def test_unreachable_llm_gives_the_extractive_answer_with_a_notice(seeded_settin
     bot = _bot(
         seeded_settings,
         llm_backend="openai",
-        llm_base_url=f"http://127.0.0.1:{_free_port()}/v1",
+        llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
         llm_timeout=5,
     )
     answer = bot.answer("Why did Liu Jun return to China?", mode="llm")
@@ -211,7 +185,7 @@ def test_api_key_is_never_in_the_answer_or_the_notice(seeded_settings):
         llm_backend="openai",
         llm_api_key=secret,
         llm_timeout=5,
-        llm_base_url=f"http://127.0.0.1:{_free_port()}/v1",
+        llm_base_url=f"http://127.0.0.1:{free_port()}/v1",
     )
     answer = bot.answer("Why did Liu Jun return to China?", mode="llm")
     assert secret not in str(answer.to_dict())

@@ -15,7 +15,7 @@ from evals.gold import load_gold
 from evals.metrics import ItemResult, compute, locate
 from rag.answer import REFUSAL, Chatbot
 from rag.condense import condense
-from rag.evidence import Weights, score_sentences, support
+from rag.evidence import Weights, support
 from rag.extractive import compose, select_evidence
 from rag.settings import Settings
 from rag.types import Answer
@@ -47,14 +47,7 @@ def main() -> None:
         standalone = condense(item.question, item.history)
         vector = bot.embedder.query(standalone)
         passages = bot.retriever.retrieve(standalone, vector)
-        scored = score_sentences(
-            standalone,
-            vector,
-            passages,
-            bot.embedder.texts,
-            bot.retriever.idf,
-            bot.retriever.source_text,
-        )
+        scored = bot.score(standalone, vector, passages)
         spans = [locate(e, texts, item.source) for e in item.evidence]
         prepared.append((item, standalone, passages, scored, spans))
     best = None

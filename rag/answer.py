@@ -84,11 +84,23 @@ class Chatbot:
             return answer_with_llm(self, question, list(history or []), on_token)
         return self.extractive(question, list(history or []))
 
+    def score(self, question: str, vector, passages: list) -> list:
+        """The sentences of the passages scored as evidence for the question, best first."""
+        from rag.evidence import score_sentences  # noqa: PLC0415
+
+        return score_sentences(
+            question,
+            vector,
+            passages,
+            self.embedder.texts,
+            self.retriever.idf,
+            self.retriever.source_text,
+        )
+
     def extractive(
         self, question: str, history: list[str], standalone: str | None = None
     ) -> Answer:
         """The offline answer: the best source sentences, each with its marker, or a refusal."""
-        from rag.evidence import score_sentences  # noqa: PLC0415
         from rag.extractive import compose, select_evidence  # noqa: PLC0415
 
         timings: dict[str, float] = {}
@@ -97,14 +109,7 @@ class Chatbot:
         vector = self.embedder.query(standalone)
         passages = self.retriever.retrieve(standalone, vector)
         timings["retrieve_ms"] = _ms_since(clock)
-        scored = score_sentences(
-            standalone,
-            vector,
-            passages,
-            self.embedder.texts,
-            self.retriever.idf,
-            self.retriever.source_text,
-        )
+        scored = self.score(standalone, vector, passages)
         evidence = select_evidence(
             standalone, scored, self.settings.min_support, self.settings.max_evidence_sentences
         )

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 from rag.condense import condense
 from rag.errors import LLMUnavailable
-from rag.evidence import score_sentences
 from rag.extractive import SCORE_MARGIN
 from rag.llm import LanguageModel, make_llm
 from rag.text import content_terms
@@ -53,14 +52,7 @@ def answer_with_llm(
     except LLMUnavailable as error:
         fallback = bot.extractive(question, history)
         return replace(fallback, notice=f"{error}. This answer quotes the sources instead.")
-    scored = score_sentences(
-        standalone,
-        vector,
-        passages,
-        bot.embedder.texts,
-        bot.retriever.idf,
-        bot.retriever.source_text,
-    )
+    scored = bot.score(standalone, vector, passages)
     relevance = {(e.passage.source, e.start): e.score for e in scored}
     verified = verify(
         draft,

@@ -95,6 +95,18 @@ def ask(page, question: str, answers_before: int | None = None) -> str:
     return bots.nth(count).inner_text()
 
 
+def upload(page, paths) -> None:
+    """Add files on the "Add documents" tab, wait until they are ingested, go back to the chat."""
+    page.get_by_role("tab", name="Add documents").click()
+    page.set_input_files("#upload input[type=file]", [str(p) for p in paths])
+    page.click("#add")
+    page.wait_for_function(
+        "() => (document.querySelector('#ingest-status textarea') || {}).value?.includes('Added')",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    page.get_by_role("tab", name="Chat").click()
+
+
 def test_answer_with_marker_that_shows_the_highlighted_quote(page):
     answer = ask(page, "Why did Liu Jun return to China?")
     assert "[1]" in answer and "patriotism" in answer
@@ -123,14 +135,7 @@ def test_follow_up_question_uses_the_previous_one(page):
 def test_uploaded_document_is_searchable_and_cited(page, tmp_path):
     doc = tmp_path / "harbour notes.md"
     doc.write_text("# Harbour\n\nThe Lisbon harbour ferry carries 9,000 commuters a day.\n")
-    page.get_by_role("tab", name="Add documents").click()
-    page.set_input_files("#upload input[type=file]", str(doc))
-    page.click("#add")
-    page.wait_for_function(
-        "() => (document.querySelector('#ingest-status textarea') || {}).value?.includes('Added')",
-        timeout=ANSWER_TIMEOUT_MS,
-    )
-    page.get_by_role("tab", name="Chat").click()
+    upload(page, [doc])
     answer = ask(page, "How many commuters does the Lisbon harbour ferry carry?")
     assert "9,000" in answer
     assert "harbour-notes.md" in page.locator("#sources .source.selected .where").inner_text()
@@ -146,14 +151,7 @@ def test_script_in_a_document_never_runs(page, tmp_path):
     )
     text_doc = tmp_path / "evil2.txt"
     text_doc.write_text("The midnight ferry sign reads <img src=x onerror=alert(7)> in red.\n")
-    page.get_by_role("tab", name="Add documents").click()
-    page.set_input_files("#upload input[type=file]", [str(doc), str(text_doc)])
-    page.click("#add")
-    page.wait_for_function(
-        "() => (document.querySelector('#ingest-status textarea') || {}).value?.includes('Added')",
-        timeout=ANSWER_TIMEOUT_MS,
-    )
-    page.get_by_role("tab", name="Chat").click()
+    upload(page, [doc, text_doc])
     answer = ask(page, "What does the midnight ferry sign read?")
     assert "<img src=x onerror=alert(7)>" in answer  # shown as text
     page.locator("#markers label", has_text="[1]").click()

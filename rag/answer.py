@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
 
 from rag.condense import condense
@@ -101,26 +102,31 @@ class Chatbot:
         self, question: str, history: list[str], standalone: str | None = None
     ) -> Answer:
         """The offline answer: the best source sentences, each with its marker, or a refusal."""
-        from rag.extractive import compose, select_evidence  # noqa: PLC0415
-
-        timings: dict[str, float] = {}
         clock = time.perf_counter()
         standalone = standalone or condense(question, history)
         vector = self.embedder.query(standalone)
         passages = self.retriever.retrieve(standalone, vector)
-        timings["retrieve_ms"] = _ms_since(clock)
-        scored = self.score(standalone, vector, passages)
+        timings = {"retrieve_ms": _ms_since(clock)}
+        answer = self.quote(
+            question, standalone, passages, self.score(standalone, vector, passages)
+        )
+        timings["total_ms"] = _ms_since(clock)
+        return replace(answer, timings={**timings, **answer.timings})
+
+    def quote(self, question: str, standalone: str, passages: list, scored: list) -> Answer:
+        """The extractive answer from sentences already scored (or a refusal)."""
+        from rag.extractive import compose, select_evidence  # noqa: PLC0415
+
+        clock = time.perf_counter()
         evidence = select_evidence(
             standalone, scored, self.settings.min_support, self.settings.max_evidence_sentences
         )
-        timings["select_ms"] = round(_ms_since(clock) - timings["retrieve_ms"], 2)
-        timings["total_ms"] = _ms_since(clock)
         common = dict(
             question=question,
             mode="extractive",
             passages=tuple(passages),
             standalone_question=standalone,
-            timings=timings,
+            timings={"select_ms": _ms_since(clock)},
         )
         if not evidence:
             return Answer(text=REFUSAL, refused=True, **common)

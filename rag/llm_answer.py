@@ -65,7 +65,8 @@ def answer_with_llm(
     )
     timings = {"total_ms": round((time.perf_counter() - started) * 1000, 2)}
     if not verified.citations:
-        fallback = bot.extractive(question, history, standalone)
+        # The passages are retrieved and scored already: quote from them, do not search again.
+        fallback = bot.quote(question, standalone, passages, scored)
         return replace(
             fallback,
             notice=f"{UNVERIFIED}; this answer quotes them instead.",

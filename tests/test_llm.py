@@ -58,6 +58,18 @@ def llama_server(gguf, tmp_path_factory):
         yield url
 
 
+@pytest.fixture(scope="module")
+def server_bot(seeded_settings, llama_server) -> Chatbot:
+    """A Chatbot whose llm mode goes to the llama.cpp server over its OpenAI-compatible API."""
+    return _bot(
+        seeded_settings,
+        llm_backend="openai",
+        llm_base_url=llama_server,
+        llm_model="gemma",
+        llm_timeout=120,
+    )
+
+
 def _bot(settings, **overrides) -> Chatbot:
     return Chatbot(type(settings)(**{**settings.model_dump(), **overrides}))
 
@@ -82,16 +94,8 @@ def _assert_verified(bot: Chatbot, answer) -> None:
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_openai_compatible_server_streams_and_every_kept_sentence_is_verified(
-    seeded_settings, llama_server, question
-):
-    bot = _bot(
-        seeded_settings,
-        llm_backend="openai",
-        llm_base_url=llama_server,
-        llm_model="gemma",
-        llm_timeout=120,
-    )
+def test_openai_compatible_server_streams_and_every_kept_sentence_is_verified(server_bot, question):
+    bot = server_bot
     tokens = []
     answer = bot.answer(question, mode="llm", on_token=tokens.append)
     assert len(tokens) > 3 and "".join(tokens) == answer.draft
@@ -108,14 +112,8 @@ def test_in_process_gguf_backend_is_verified_too(seeded_settings, gguf):
     _assert_verified(bot, answer)
 
 
-def test_follow_up_is_condensed_and_shown(seeded_settings, llama_server):
-    bot = _bot(
-        seeded_settings,
-        llm_backend="openai",
-        llm_base_url=llama_server,
-        llm_model="gemma",
-        llm_timeout=120,
-    )
+def test_follow_up_is_condensed_and_shown(server_bot):
+    bot = server_bot
     answer = bot.answer("How old was he then?", ["Why did Liu Jun return to China?"], mode="llm")
     assert "Liu Jun" in answer.standalone_question
     assert answer.to_dict()["standalone_question"] == answer.standalone_question

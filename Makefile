@@ -13,7 +13,15 @@ $(BIN)/.app: pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $@
 
+# llama.cpp is built from source for a portable x86-64 baseline (AVX2/FMA/F16C, no AVX-512/AMX):
+# a native build dies with "Illegal instruction" on VMs whose CPUs advertise more than they run.
+# --no-cache-dir keeps pip from reusing a wheel built elsewhere with other flags.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF
+
 $(BIN)/.dev: $(BIN)/.app
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q --no-cache-dir --no-binary llama-cpp-python \
+		'llama-cpp-python[server]>=0.3.16'
 	$(BIN)/pip install -q -e '.[dev,llm]'
 	touch $@
 

@@ -11,7 +11,13 @@ from rag.types import Answer
 from rag.verify import split_claims
 
 MIN_OVERLAP = 10  # characters a citation must share with an evidence span to hit it
-_MARKER = re.compile(r"\[(\d+)\]")
+# "[1]", "[1, 2]" and "[1][2]" (the last is two matches).
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+def markers(text: str) -> list[int]:
+    """Every citation number in an answer's text, in order, in any of the accepted forms."""
+    return [int(n) for group in _MARKER.findall(text) for n in group.split(",")]
 
 
 @dataclass(frozen=True)
@@ -54,9 +60,17 @@ def hits(source: str, start: int, end: int, span: Span) -> bool:
 
 
 def includes_all(text: str, must_include: list[list[str]]) -> bool:
-    """Every group has at least one alternative in the text (case-insensitive substring)."""
-    lowered = text.lower()
-    return all(any(alt.lower() in lowered for alt in group) for group in must_include)
+    """Every group has at least one alternative in the text, as a whole word or phrase."""
+    flat = " ".join(text.split())
+    return all(any(_contains_phrase(flat, alt) for alt in group) for group in must_include)
+
+
+def _contains_phrase(text: str, phrase: str) -> bool:
+    # Case-insensitive, never inside a longer word: "AI" is not in "said", "#P" is in
+    # "#P-complete"; a wrapped line in the answer still matches a one-line phrase.
+    words = (re.escape(w) for w in phrase.split())
+    pattern = r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)"
+    return re.search(pattern, text, re.IGNORECASE) is not None
 
 
 def compute(results: list[ItemResult]) -> dict[str, float]:
@@ -65,7 +79,7 @@ def compute(results: list[ItemResult]) -> dict[str, float]:
     unanswerable = [r for r in results if not r.item.answerable]
     cited = [(c, r) for r in answerable for c in r.answer.citations]
     spans = [(s, r) for r in answerable for s in r.spans]
-    markers = [(m, r) for r in results for m in _MARKER.findall(r.answer.text)]
+    shown = [(m, r) for r in results for m in markers(r.answer.text)]
     first_hits = [_first_passage_hit(r) for r in answerable]
     latencies = sorted(r.latency_ms for r in results)
     quotes = [len(c.quote) for r in results for c in r.answer.citations]
@@ -82,8 +96,8 @@ def compute(results: list[ItemResult]) -> dict[str, float]:
             len(spans),
         ),
         "citation_validity": _ratio(
-            sum(int(m) in {c.n for c in r.answer.citations} for m, r in markers),
-            len(markers),
+            sum(m in {c.n for c in r.answer.citations} for m, r in shown),
+            len(shown),
             empty=1.0,
         ),
         "refusal_accuracy": _ratio(
@@ -100,14 +114,27 @@ def compute(results: list[ItemResult]) -> dict[str, float]:
     }
 
 
+def compute_by_mode(results: list[ItemResult]) -> dict:
+    """The metrics over the answers each mode actually produced, and how many each produced.
+
+    An llm-mode question answered by the extractive fallback counts as extractive: its
+    text came from quotes, not from the LLM.
+    """
+    modes = sorted({r.answer.mode for r in results})
+    return {
+        "answers_by_mode": {m: sum(r.answer.mode == m for r in results) for m in modes},
+        "by_mode": {m: compute([r for r in results if r.answer.mode == m]) for m in modes},
+    }
+
+
 def _verification(answerable: list[ItemResult], results: list[ItemResult]) -> dict:
     """For llm-mode runs: sentences removed, and citation precision of the unverified drafts."""
     if not any(r.answer.draft for r in results):
         return {}
     draft_hits = draft_total = 0
     for r in answerable:
-        for _, markers in split_claims(r.answer.draft):
-            for n in markers:
+        for _, cited in split_claims(r.answer.draft):
+            for n in cited:
                 draft_total += 1
                 if 1 <= n <= len(r.answer.passages):
                     p = r.answer.passages[n - 1]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from evals.gold import load_gold
-from evals.metrics import ItemResult, compute, judge, locate
+from evals.metrics import ItemResult, compute, compute_by_mode, judge, locate
+from evals.suite import EvalSet
 from rag.errors import RagError
 
-# The gate `rag eval` applies by default: metric -> ("min" | "max", bound).
+# The gate `rag eval --gold FILE` applies: metric -> ("min" | "max", bound).
 DEFAULT_THRESHOLDS = {
     "answer_accuracy": ("min", 0.90),
     "citation_precision": ("min", 0.90),
@@ -30,6 +31,9 @@ class EvalRun:
     mode: str
     metrics: dict[str, float]
     results: list[ItemResult]
+    by_mode: dict = field(default_factory=dict)
+    name: str = ""
+    role: str = ""
 
     def failed_thresholds(self, thresholds: dict[str, tuple[str, float]]) -> list[str]:
         """The thresholds this run does not meet, in words."""
@@ -56,7 +60,8 @@ def run_eval(gold_path: Path, bot, progress: bool = True) -> EvalRun:
             span = locate(evidence, texts, item.source)
             if span is None:
                 raise RagError(
-                    f"gold item {item.id}: evidence not found in the documents: {evidence[:60]!r}"
+                    f"{gold_path}:{item.line}: item {item.id}: evidence not found verbatim "
+                    f"in the documents: {evidence[:60]!r}"
                 )
             spans.append(span)
         start = time.perf_counter()
@@ -65,7 +70,27 @@ def run_eval(gold_path: Path, bot, progress: bool = True) -> EvalRun:
         result = ItemResult(item, answer, spans, latency)
         result.failures = judge(result)
         results.append(result)
-    return EvalRun(_display_path(gold_path), bot.settings.mode, compute(results), results)
+    return EvalRun(
+        _display_path(gold_path),
+        bot.settings.mode,
+        compute(results),
+        results,
+        by_mode=compute_by_mode(results),
+    )
+
+
+def run_set(eval_set: EvalSet, settings, progress: bool = True) -> EvalRun:
+    """Ingest a set's documents into a store of their own, then run its gold file on them."""
+    from ingest.pipeline import ingest  # noqa: PLC0415
+    from rag.answer import Chatbot  # noqa: PLC0415
+
+    # One store per documents folder under RAG_HOME/evals: sets on the same documents share it,
+    # and the user's own library is never touched.
+    home = settings.home / "evals" / eval_set.documents.name
+    set_settings = settings.model_copy(update={"home": home})
+    ingest([eval_set.documents], set_settings, progress=False)
+    run = run_eval(eval_set.gold, Chatbot(set_settings), progress)
+    return replace(run, name=eval_set.name, role=eval_set.role)
 
 
 def _display_path(path: Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from rag.text import sentence_spans
+from rag.sentences import sentence_spans
 from rag.types import Passage
 
 

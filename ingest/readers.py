@@ -1,4 +1,4 @@
-"""Turn a file into normalized text, or say in one line why it cannot be read."""
+"""Turn a file into text, or say in one line why it cannot be read."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ _BLOCK_TAGS = {
 
 
 def read_document(path: Path, max_bytes: int) -> str:
-    """The normalized text of a .txt, .md, .html or .pdf file; UnreadableFile otherwise."""
+    """The text of a file (plain text as on disk, HTML/PDF extracted); UnreadableFile otherwise."""
     size = path.stat().st_size
     if size == 0:
         raise UnreadableFile(f"{path.name}: the file is empty")
@@ -42,12 +42,13 @@ def read_document(path: Path, max_bytes: int) -> str:
         raise UnreadableFile(f"{path.name}: {size:,} bytes is over the {max_bytes:,}-byte limit")
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        text = _read_pdf(path)
+        text = normalize(_read_pdf(path))
+    elif suffix in (".html", ".htm"):
+        text = normalize(_html_to_text(_decode(path)))
     else:
-        raw = _decode(path)
-        text = _html_to_text(raw) if suffix in (".html", ".htm") else raw
-    text = normalize(text)
-    if not text:
+        # Exactly as on disk (indentation, CRLF and all): citations index the file itself.
+        text = _decode(path)
+    if not text.strip():
         raise UnreadableFile(f"{path.name}: no text in the file")
     return text
 

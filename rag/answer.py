@@ -85,17 +85,26 @@ class Chatbot:
             return answer_with_llm(self, question, list(history or []), on_token)
         return self.extractive(question, list(history or []))
 
+    @cached_property
+    def scorer(self):
+        """The fitted evidence and answerability models (rag/scorer.json)."""
+        from rag.evidence import load_scorer  # noqa: PLC0415
+
+        return load_scorer()
+
+    def analyse(self, question: str, vector):
+        """The question analysed against this library's word statistics."""
+        from rag.features import analyse  # noqa: PLC0415
+
+        return analyse(question, vector, self.retriever.idf)
+
     def score(self, question: str, vector, passages: list) -> list:
         """The sentences of the passages scored as evidence for the question, best first."""
-        from rag.evidence import score_sentences  # noqa: PLC0415
+        from rag.evidence import candidate_sentences, score_sentences  # noqa: PLC0415
 
+        candidates = candidate_sentences(passages, self.retriever.source_text)
         return score_sentences(
-            question,
-            vector,
-            passages,
-            self.embedder.texts,
-            self.retriever.idf,
-            self.retriever.source_text,
+            self.analyse(question, vector), candidates, self.embedder.texts, self.scorer
         )
 
     def extractive(
@@ -107,19 +116,25 @@ class Chatbot:
         vector = self.embedder.query(standalone)
         passages = self.retriever.retrieve(standalone, vector)
         timings = {"retrieve_ms": _ms_since(clock)}
-        answer = self.quote(
-            question, standalone, passages, self.score(standalone, vector, passages)
-        )
+        scored = self.score(standalone, vector, passages)
+        timings["score_ms"] = _ms_since(clock) - timings["retrieve_ms"]
+        answer = self.quote(question, standalone, passages, scored, vector)
         timings["total_ms"] = _ms_since(clock)
         return replace(answer, timings={**timings, **answer.timings})
 
-    def quote(self, question: str, standalone: str, passages: list, scored: list) -> Answer:
+    def quote(
+        self, question: str, standalone: str, passages: list, scored: list, vector
+    ) -> Answer:
         """The extractive answer from sentences already scored (or a refusal)."""
         from rag.extractive import compose, select_evidence  # noqa: PLC0415
 
         clock = time.perf_counter()
         evidence = select_evidence(
-            standalone, scored, self.settings.min_support, self.settings.max_evidence_sentences
+            self.analyse(standalone, vector),
+            scored,
+            self.scorer,
+            self.settings.max_evidence_sentences,
+            self.settings.min_answerable,
         )
         common = dict(
             question=question,

@@ -48,8 +48,18 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--mode", choices=["extractive", "llm"], default=None, help=MODE_HELP)
     chat.set_defaults(run=_chat)
 
-    evaluate = commands.add_parser("eval", help="run gold questions and measure accuracy")
-    evaluate.add_argument("--gold", type=Path, default=None, help="gold JSONL file")
+    evaluate = commands.add_parser(
+        "eval",
+        help="run gold questions and measure accuracy",
+        description="With no --gold: every eval set (or those named by --set), each on its own "
+        "documents; held-out sets are gated, fitted sets only reported.",
+    )
+    evaluate.add_argument(
+        "--gold", type=Path, default=None, help="a gold JSONL file, run on the current store"
+    )
+    evaluate.add_argument(
+        "--set", action="append", dest="sets", default=None, help="an eval set by name (repeat)"
+    )
     evaluate.add_argument("--mode", choices=["extractive", "llm"], default=None)
     evaluate.add_argument("--report", type=Path, default=None, help="folder for report files")
     evaluate.add_argument("--k", type=int, default=None, help="passages retrieved per question")
@@ -64,10 +74,10 @@ def _parser() -> argparse.ArgumentParser:
         evaluate.add_argument(
             flag,
             type=float,
-            default=bound,
+            default=None,
             dest=f"gate_{name}",
             help=f"fail when {name} is {'below' if kind == 'min' else 'above'} "
-            f"this (default {bound})",
+            f"this (default for --gold: {bound}; for a set: its own gate)",
         )
     evaluate.set_defaults(run=_eval)
 
@@ -172,22 +182,37 @@ def _chat(args) -> int:
 
 
 def _eval(args) -> int:
-    from evals.report import table, write_reports  # noqa: PLC0415
-    from evals.runner import DEFAULT_THRESHOLDS, run_eval  # noqa: PLC0415
+    from evals.report import summary, table, write_reports  # noqa: PLC0415
+    from evals.runner import DEFAULT_THRESHOLDS, run_eval, run_set  # noqa: PLC0415
+    from evals.suite import SETS  # noqa: PLC0415
 
     overrides = {k: v for k, v in (("mode", args.mode), ("top_k", args.k)) if v is not None}
     settings = _settings().model_copy(update=overrides)
-    gold = args.gold or Path(__file__).resolve().parent.parent / "evals" / "gold.jsonl"
-    thresholds = {
+    flags = {
         name: (kind, getattr(args, f"gate_{name}"))
         for name, (kind, _) in DEFAULT_THRESHOLDS.items()
+        if getattr(args, f"gate_{name}") is not None
     }
-    run = run_eval(gold, _chatbot(settings), progress=not args.quiet)
-    print(table(run, thresholds))
-    if args.report:
-        for path in write_reports(run, args.report, thresholds):
+    if args.gold:
+        runs = [(run_eval(args.gold, _chatbot(settings), not args.quiet), DEFAULT_THRESHOLDS)]
+    else:
+        unknown = sorted(set(args.sets or []) - set(SETS))
+        if unknown:
+            raise RagError(f"no eval set named {', '.join(unknown)}; sets: {', '.join(SETS)}")
+        chosen = [SETS[name] for name in args.sets or SETS]
+        runs = [(run_set(s, settings, not args.quiet), s.thresholds) for s in chosen]
+    failed = []
+    for run, gate in runs:
+        thresholds = {**gate, **flags} if gate else {}
+        print(table(run, thresholds))
+        if args.report:
+            folder = args.report if args.gold else args.report / run.name
+            for path in write_reports(run, folder, thresholds):
+                print(f"wrote {path}")
+        failed += [f"{run.name or run.gold}: {line}" for line in run.failed_thresholds(thresholds)]
+    if args.report and not args.gold:
+        for path in summary([run for run, _ in runs], args.report):
             print(f"wrote {path}")
-    failed = run.failed_thresholds(thresholds)
     for line in failed:
         print(f"{'below gate' if args.no_gate else 'FAIL'}: {line}", file=sys.stderr)
     return 1 if failed and not args.no_gate else 0

@@ -2,41 +2,72 @@
 
 from __future__ import annotations
 
-from rag.evidence import Evidence, fits_answer_type
+import re
+
+from rag.evidence import Evidence, Scorer, answerability
+from rag.features import Question
+from rag.text import stem, words
 from rag.types import Citation
 
-# A sentence joins the best one when its score is this close to it.
-SCORE_MARGIN = 0.01
-# The next sentence of the same paragraph joins a chosen one when it goes on with the same
-# subject ("Its broad strengths...") and scores at least this.
-CONTINUATION_SUPPORT = 0.5
+# A sentence that opens with one of these leans on the one before for its subject.
+_LEANS_BACK = re.compile(r"^\W*(he|she|they|it|its|his|her|their|this|these|those|such)\b", re.I)
+# Bracketed reference numbers in source text ("[3]", "[12, 14]") would read as our markers.
+_FOOTNOTE = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
 
 
 def select_evidence(
-    question: str,
+    question: Question,
     scored: list[Evidence],
-    min_support: float,
+    scorer: Scorer,
     most: int,
-    margin: float = SCORE_MARGIN,
-    continuation: float = CONTINUATION_SUPPORT,
+    min_answerable: float | None = None,
 ) -> list[Evidence]:
     """The few sentences that answer the question, in document order; [] when none does."""
-    usable = [e for e in scored if e.score >= min_support and fits_answer_type(question, e.text)]
-    if not usable:
+    floor = scorer.min_answerable if min_answerable is None else min_answerable
+    if not scored or answerability(scored, scorer) < floor:
         return []
-    chosen = [e for e in usable if e.score >= usable[0].score - margin][:most]
-    for e in list(chosen):
-        following = [
-            f
-            for f in scored
-            if f.passage.source == e.passage.source
-            and 0 < f.start - e.end <= 2
-            and f.continues
-            and f.score >= continuation
+    best = scored[0]
+    chosen = [best] + [e for e in scored[1:] if e.score >= best.score - scorer.extra_margin]
+    chosen = chosen[:most]
+    chosen += _one_per_name(question, scored, chosen, most)
+    chosen += _leads_in(scored, chosen)
+    return sorted(set(chosen), key=lambda e: (e.passage.source, e.start))
+
+
+def _one_per_name(question: Question, scored, chosen, most: int) -> list[Evidence]:
+    """For a question about several names ("compare X and Y"), the best sentence on each."""
+    if len(question.names) < 2:
+        return []
+    extra = []
+    for group in question.names:
+        if any(_mentions(e, group) for e in chosen + extra):
+            continue
+        best = next((e for e in scored if _mentions(e, group)), None)
+        if best is not None and best.score >= scored[0].score / 4 and len(chosen + extra) < most:
+            extra.append(best)
+    return extra
+
+
+def _mentions(e: Evidence, group: frozenset[str]) -> bool:
+    return bool({stem(w) for w in words(e.text)} & group)
+
+
+def _leads_in(scored, chosen) -> list[Evidence]:
+    """The sentence just before a chosen one that starts "He..." names whom it is about."""
+    extra = []
+    for e in chosen:
+        if not _LEANS_BACK.match(e.text):
+            continue
+        before = [
+            s
+            for s in scored
+            if s.passage.source == e.passage.source
+            and s.paragraph_start == e.paragraph_start
+            and s.end <= e.start
         ]
-        if following and following[0] not in chosen and len(chosen) < most:
-            chosen.append(following[0])
-    return sorted(chosen, key=lambda e: (e.passage.source, e.start))
+        if before:
+            extra.append(max(before, key=lambda s: s.end))
+    return extra
 
 
 def compose(evidence: list[Evidence]) -> tuple[str, tuple[Citation, ...]]:
@@ -45,5 +76,10 @@ def compose(evidence: list[Evidence]) -> tuple[str, tuple[Citation, ...]]:
         Citation(n, e.passage.id, e.passage.source, e.start, e.end, e.text)
         for n, e in enumerate(evidence, start=1)
     )
-    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    text = " ".join(f"{shown_quote(c.quote)} [{c.n}]" for c in citations)
     return text, citations
+
+
+def shown_quote(quote: str) -> str:
+    """A quote as it reads in an answer: one line, its own reference numbers left out."""
+    return " ".join(_FOOTNOTE.sub("", quote).split())

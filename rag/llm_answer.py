@@ -8,7 +8,6 @@ from dataclasses import replace
 
 from rag.condense import condense
 from rag.errors import LLMUnavailable
-from rag.extractive import SCORE_MARGIN
 from rag.llm import LanguageModel, make_llm
 from rag.text import content_terms
 from rag.types import Answer, Passage
@@ -53,20 +52,20 @@ def answer_with_llm(
         fallback = bot.extractive(question, history)
         return replace(fallback, notice=f"{error}. This answer quotes the sources instead.")
     scored = bot.score(standalone, vector, passages)
-    relevance = {(e.passage.source, e.start): e.score for e in scored}
+    relevance, min_relevance = relevance_check(scored, bot.scorer, bot.settings.min_answerable)
     verified = verify(
         draft,
         passages,
         bot.embedder.texts,
         bot.settings.verify_min_support,
-        relevance=lambda source, start: relevance.get((source, start), 0.0),
-        min_relevance=_relevance_floor(scored, bot.settings.min_support),
+        relevance=relevance,
+        min_relevance=min_relevance,
         mark_unsupported=bot.settings.llm_unsupported == "mark",
     )
     timings = {"total_ms": round((time.perf_counter() - started) * 1000, 2)}
     if not verified.citations:
         # The passages are retrieved and scored already: quote from them, do not search again.
-        fallback = bot.quote(question, standalone, passages, scored)
+        fallback = bot.quote(question, standalone, passages, scored, vector)
         return replace(
             fallback,
             notice=f"{UNVERIFIED}; this answer quotes them instead.",
@@ -86,10 +85,24 @@ def answer_with_llm(
     )
 
 
-def _relevance_floor(scored, min_support: float) -> float:
-    """Least relevance a kept sentence needs: what the extractive mode would quote."""
+def relevance_check(
+    scored, scorer, min_answerable: float | None = None
+) -> tuple[Callable[[str, int], float], float]:
+    """How well each scored sentence answers the question, and the least a kept one needs.
+
+    The floor is what the extractive mode would quote: within the fitted margin of the best
+    sentence, and nothing at all when the sources do not answer the question.
+    """
+    from rag.evidence import answerability  # noqa: PLC0415
+
+    relevance = {(e.passage.source, e.start): e.score for e in scored}
+    floor = scorer.min_answerable if min_answerable is None else min_answerable
     best = max((e.score for e in scored), default=0.0)
-    return round(max(min_support, best - SCORE_MARGIN), 4)
+    answers = bool(scored) and answerability(scored, scorer) >= floor
+    return (
+        lambda source, start: relevance.get((source, start), 0.0),
+        round(best - scorer.extra_margin, 4) if answers else float("inf"),
+    )
 
 
 def number_passages(passages: list[Passage]) -> str:

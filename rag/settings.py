@@ -46,8 +46,10 @@ class Settings(BaseSettings):
     max_evidence_sentences: int = Field(
         3, description="Most sentences an extractive answer quotes."
     )
-    min_support: float = Field(
-        0.7, description="Least evidence score a sentence needs to be quoted (refusal below it)."
+    min_answerable: float | None = Field(
+        None,
+        description="Least answerability (0-1) for an answer rather than a refusal; "
+        "unset = the threshold fitted with the scorer (rag/scorer.json).",
     )
     max_question_chars: int = Field(2000, description="Longest question accepted.")
     max_file_bytes: int = Field(20_000_000, description="Largest file ingested.")

@@ -1,9 +1,10 @@
 """Check every sentence of an LLM's answer against the passage it cites; keep only the supported.
 
 A sentence is supported when one sentence of a cited passage says the same thing: its support
-score combines the share of the claim's words found there with their embedding similarity
-(weights and threshold calibrated by bench/calibrate_verify.py). The supporting sentence becomes
-the citation's quote, with exact offsets.
+score combines the share of the claim's words found there with their embedding similarity.
+The weights (LEXICAL_WEIGHT, MIN_CLAIM_TERMS) and the threshold (RAG_VERIFY_MIN_SUPPORT) were
+set by hand, not fitted by any script. The supporting sentence becomes the citation's quote,
+with exact offsets.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.text import content_terms, sentence_spans
+from rag.sentences import sentence_spans
+from rag.text import content_terms
 from rag.types import Citation, Passage, Removed
 
 LEXICAL_WEIGHT = 0.5  # the rest is embedding similarity

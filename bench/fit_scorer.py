@@ -1,0 +1,287 @@
+"""Fit the evidence scorer and the answerability model on public data; write rag/scorer.json.
+
+Data: the SQuAD 2.0 train subset in ../shared/data/squad2 (CC BY-SA 4.0; Rajpurkar, Jia and
+Liang 2018) and the project's article dev set (evals/gold.jsonl). Splits are by article:
+
+- fit:      six SQuAD articles + the article dev set -> the logistic weights
+- validate: two SQuAD articles -> every choice (regularization, thresholds, margin)
+- held out: Spectre (2015 film) and Solar energy, never read here; evals/sets/squad-heldout.jsonl
+  (made by evals/convert_squad.py) reports on them.
+
+Out-of-scope questions are made by asking a question of the library with its own article's
+passages removed from what is retrieved: "nothing here is about this".
+
+The answering chain's own stages do the work (retrieve, candidate_sentences,
+sentence_features), so what is fitted is what runs. Seeded; about 5 minutes on 2 cores:
+    python bench/fit_scorer.py [--squad ../shared/data/squad2/train-subset.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from evals.gold import load_gold  # noqa: E402
+from evals.metrics import locate  # noqa: E402
+from evals.squad import FIT, HELDOUT, VALIDATE, article_text, load_articles  # noqa: E402
+from rag.evidence import (  # noqa: E402
+    ANSWERABILITY_FEATURES,
+    LogisticModel,
+    Scorer,
+    answerability_row,
+    candidate_sentences,
+    score_sentences,
+)
+from rag.features import FEATURES, analyse, sentence_features  # noqa: E402
+
+SEED = 13
+QUESTIONS_PER_ARTICLE = 260  # enough for stable weights; all of them triples the run time
+OUT_OF_SCOPE_PER_ARTICLE = 40
+TARGET_FALSE_REFUSALS = 0.05
+
+
+@dataclass
+class Example:
+    """One question's candidates: feature rows, which rows answer it, and its kind."""
+
+    split: str
+    kind: str  # "answerable", "unanswerable" (a near miss) or "out-of-scope"
+    rows: np.ndarray
+    labels: np.ndarray
+    candidates: list
+
+
+def main() -> int:
+    """Fit, validate, write rag/scorer.json, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared/data/squad2/train-subset.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "rag" / "scorer.json")
+    args = parser.parse_args()
+    random.seed(SEED)
+    articles = load_articles(args.squad)
+    assert not set(HELDOUT) & set(FIT + VALIDATE)
+    with tempfile.TemporaryDirectory() as home:
+        bot, names = _library(Path(home), articles)
+        examples = _examples(bot, articles, names)
+    sentence, c = _fit_sentence_model(examples)
+    scorer = Scorer(sentence, sentence, 0.0, 0.0)
+    for e in examples:
+        e.candidates = _rescore(e, scorer)
+    answerable = _fit_answerability(examples, c)
+    scorer = Scorer(sentence, answerable, 0.0, 0.0)
+    threshold, margin, report = _choose(examples, scorer)
+    report["sentence_C"] = c
+    data = {
+        "note": "Fitted by bench/fit_scorer.py (seed 13) on SQuAD 2.0 train articles "
+        f"{', '.join(FIT)} and the article dev set; choices made on {', '.join(VALIDATE)}; "
+        f"{', '.join(HELDOUT)} held out. Validation figures below.",
+        "validation": report,
+        "sentence": _model_json(sentence),
+        "answerable": _model_json(answerable),
+        "thresholds": {"min_answerable": threshold, "extra_margin": margin},
+    }
+    args.out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _library(home: Path, articles: dict):
+    """A real store with the fit and validation articles and the bundled article in it."""
+    from ingest.pipeline import ingest
+    from rag.answer import Chatbot
+    from rag.settings import Settings
+
+    docs = home / "docs"
+    docs.mkdir()
+    names = {}
+    for title in FIT + VALIDATE:
+        path = docs / f"{title}.txt"
+        path.write_text(article_text(articles[title])[0], encoding="utf-8")
+        names[title] = f"docs/{path.name}"
+    settings = Settings(home=home / "store")
+    ingest([docs, settings.seeds_dir], settings, progress=True)
+    return Chatbot(settings), names
+
+
+def _examples(bot, articles: dict, names: dict) -> list[Example]:
+    from tqdm import tqdm
+
+    settings = bot.settings.model_copy(update={"top_k": bot.settings.top_k * 3})
+    deep = type(bot)(settings, store=bot.store)
+    jobs = []
+    for title in FIT + VALIDATE:
+        split = "fit" if title in FIT else "validate"
+        text, questions = article_text(articles[title])
+        sample = random.sample(questions, min(QUESTIONS_PER_ARTICLE, len(questions)))
+        unanswerable = [q for q in questions if q["is_impossible"]]
+        sample += [q for q in random.sample(unanswerable, min(80, len(unanswerable))) if q not in sample]
+        jobs += [(split, names[title], q) for q in sample]
+        outside = random.sample([q for q in questions if not q["is_impossible"]], OUT_OF_SCOPE_PER_ARTICLE)
+        jobs += [(split, names[title], {**q, "out_of_scope": True}) for q in outside]
+    seed_text = bot.retriever.source_text(_seed_name(bot))
+    for item in load_gold(ROOT / "evals" / "gold.jsonl"):
+        if item.history:
+            continue
+        spans = [locate(e, {"seed": seed_text}) for e in item.evidence]
+        jobs.append(("fit", None, {"question": item.question, "is_impossible": not item.answerable,
+                                   "spans": [(s.start, s.end) for s in spans if s]}))
+    examples = []
+    for split, source, q in tqdm(jobs, desc="features", unit="question"):
+        examples.append(_example(bot, deep, split, source, q))
+    return [e for e in examples if e is not None]
+
+
+def _seed_name(bot) -> str:
+    return next(name for name in bot.store.source_texts() if name.startswith("seeds/"))
+
+
+def _example(bot, deep, split: str, source: str | None, q: dict) -> Example | None:
+    vector = bot.embedder.query(q["question"])
+    if q.get("out_of_scope"):
+        # The library minus the question's own article: what is left is not about it.
+        passages = [p for p in deep.retriever.retrieve(q["question"], vector) if p.source != source]
+        passages = passages[: bot.settings.top_k]
+        kind = "out-of-scope"
+    else:
+        passages = bot.retriever.retrieve(q["question"], vector)
+        kind = "unanswerable" if q["is_impossible"] else "answerable"
+    candidates = candidate_sentences(passages, bot.retriever.source_text)
+    if not candidates:
+        return None
+    question = analyse(q["question"], vector, bot.retriever.idf)
+    texts = [" ".join(c.text.split()) for c in candidates]
+    rows = sentence_features(
+        question, texts, [" ".join(c.context.split()) for c in candidates],
+        bot.embedder.texts(texts), [c.rank for c in candidates], bot.embedder.texts,
+    )
+    labels = np.zeros(len(candidates), dtype=bool)
+    if kind == "answerable":
+        spans = q.get("spans") or [(a["doc_start"], a["doc_start"] + len(a["text"])) for a in q["answers"]]
+        doc = source or _seed_name(bot)
+        for i, c in enumerate(candidates):
+            labels[i] = c.passage.source == doc and any(
+                min(c.end, e) - max(c.start, s) >= min(10, e - s) for s, e in spans
+            )
+    example = Example(split, kind, rows, labels, candidates)
+    example.question = question
+    return example
+
+
+def _fit_sentence_model(examples: list[Example]) -> tuple[LogisticModel, float]:
+    """Pointwise logistic regression: does this sentence hold the answer? C chosen on validation."""
+    fit = [e for e in examples if e.split == "fit" and e.kind == "answerable" and e.labels.any()]
+    x = np.vstack([e.rows for e in fit])
+    y = np.concatenate([e.labels for e in fit])
+    best = None
+    for c in (0.01, 0.1, 1.0, 10.0):
+        model = _logistic(x, y, c)
+        top1 = _top1(examples, lambda rows, m=model: m.probability(rows))
+        print(f"sentence model C={c}: validation top-1 {top1:.3f}")
+        if best is None or top1 > best[0]:
+            best = (top1, model, c)
+    return best[1], best[2]
+
+
+def _top1(examples: list[Example], score) -> float:
+    answerable = [e for e in examples if e.split == "validate" and e.kind == "answerable"]
+    right = sum(bool(e.labels[int(np.argmax(score(e.rows)))]) for e in answerable)
+    return right / len(answerable)
+
+
+def _rescore(e: Example, scorer: Scorer) -> list:
+    from rag.evidence import Evidence
+
+    probabilities = scorer.sentence.probability(e.rows)
+    scored = [
+        Evidence(c.passage, c.start, c.end, c.text, float(p), tuple(map(float, row)), c.paragraph_start)
+        for c, p, row in zip(e.candidates, probabilities, e.rows, strict=True)
+    ]
+    return sorted(scored, key=lambda s: -s.score)
+
+
+def _fit_answerability(examples: list[Example], c: float) -> LogisticModel:
+    fit = [e for e in examples if e.split == "fit"]
+    x = np.vstack([answerability_row(e.candidates) for e in fit])
+    y = np.asarray([e.kind == "answerable" for e in fit])
+    return _logistic(x, y, c, ANSWERABILITY_FEATURES)
+
+
+def _choose(examples: list[Example], scorer: Scorer) -> tuple[float, float, dict]:
+    """The refusal threshold (false refusals <= 5% on validation) and the extra-sentence margin."""
+    from sklearn.metrics import roc_auc_score
+
+    validate = [e for e in examples if e.split == "validate"]
+    score = {id(e): float(scorer.answerable.probability(answerability_row(e.candidates)[None])[0]) for e in validate}
+    answerable = sorted(score[id(e)] for e in validate if e.kind == "answerable")
+    threshold = round(answerable[int(TARGET_FALSE_REFUSALS * len(answerable))] - 1e-4, 4)
+    report = {"validation_questions": len(validate)}
+    for kind in ("out-of-scope", "unanswerable"):
+        negatives = [e for e in validate if e.kind == kind]
+        if negatives:
+            labels = [e.kind == "answerable" for e in validate if e.kind in ("answerable", kind)]
+            values = [score[id(e)] for e in validate if e.kind in ("answerable", kind)]
+            report[f"answerability_auc_vs_{kind}"] = round(roc_auc_score(labels, values), 3)
+            report[f"refused_{kind}"] = round(sum(score[id(e)] < threshold for e in negatives) / len(negatives), 3)
+    report["false_refusals"] = round(sum(v < threshold for v in answerable) / len(answerable), 3)
+    report["answer_among_candidates"] = round(
+        sum(e.labels.any() for e in validate if e.kind == "answerable")
+        / max(1, sum(e.kind == "answerable" for e in validate)),
+        3,
+    )
+    report["top1_model"] = round(_top1(examples, scorer.sentence.probability), 3)
+    report["top1_cosine"] = round(_top1(examples, lambda rows: rows[:, FEATURES.index("dense")]), 3)
+    margin = max((0.0, 0.05, 0.1, 0.2), key=lambda m: _citation_f1(validate, m))
+    report["extra_margin_f1"] = round(_citation_f1(validate, margin), 3)
+    return threshold, margin, report
+
+
+def _citation_f1(validate: list[Example], margin: float) -> float:
+    hits = cited = wanted = 0
+    for e in validate:
+        if e.kind != "answerable" or not e.labels.any():
+            continue
+        labelled = {(c.passage.source, c.start): bool(label) for c, label in zip(e.candidates, e.labels, strict=True)}
+        best = e.candidates_scored[0].score if hasattr(e, "candidates_scored") else None
+        scored = e.candidates
+        chosen = [s for s in scored[:3] if s.score >= scored[0].score - margin]
+        hits += sum(labelled.get((s.passage.source, s.start), False) for s in chosen)
+        cited += len(chosen)
+        wanted += 1
+        del best
+    precision, recall = hits / max(cited, 1), min(hits, wanted) / max(wanted, 1)
+    return 2 * precision * recall / max(precision + recall, 1e-9)
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, c: float, names=FEATURES) -> LogisticModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", random_state=SEED)
+    model.fit((x - mean) / scale, y)
+    return LogisticModel(tuple(names), mean.astype(np.float32), scale.astype(np.float32),
+                         model.coef_[0].astype(np.float32), float(model.intercept_[0]))
+
+
+def _model_json(model: LogisticModel) -> dict:
+    return {
+        "features": list(model.features),
+        "mean": [round(float(v), 6) for v in model.mean],
+        "scale": [round(float(v), 6) for v in model.scale],
+        "coef": [round(float(v), 6) for v in model.coef],
+        "intercept": round(model.intercept, 6),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

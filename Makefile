@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test lint unit eval bench chroma clean
+.PHONY: run test lint unit eval fit bench chroma clean
 
 # The app needs the base install; tests also need the llm extra (llama-cpp builds once, ~8 min).
 $(BIN)/.app: pyproject.toml
@@ -35,7 +35,8 @@ lint: $(BIN)/.dev
 
 ARTIFACTS ?= $(or $(RAG_ARTIFACTS),artifacts)
 
-# The eval gate runs on a fresh store so that it measures exactly what is committed.
+# The eval gate runs every set on fresh stores, so it measures exactly what is committed;
+# only held-out sets are gated (evals/suite.py), the sets anything was fitted on are reported.
 test: lint
 	$(BIN)/pytest -q -ra
 	rm -rf $(ARTIFACTS)/eval-home
@@ -44,10 +45,14 @@ test: lint
 unit: $(BIN)/.dev
 	$(BIN)/pytest -q -m "not integration and not e2e and not llm"
 
-# Refresh the committed reports: the gated development set and the held-out set.
+# Refresh the committed reports of every eval set (evals/reports/<set>/, summary.md/png).
 eval: $(BIN)/.dev
-	$(BIN)/rag eval --quiet --report evals/reports/extractive
-	$(BIN)/rag eval --quiet --no-gate --gold evals/heldout.jsonl --report evals/reports/extractive-heldout
+	rm -rf .rag/evals
+	$(BIN)/rag eval --quiet --no-gate --report evals/reports
+
+# Refit the evidence scorer and answerability model (rag/scorer.json) on SQuAD train articles.
+fit: $(BIN)/.dev
+	$(BIN)/python bench/fit_scorer.py
 
 bench: $(BIN)/.dev
 	$(BIN)/python bench/run_all.py

@@ -40,7 +40,6 @@ from rag.evidence import (  # noqa: E402
     Scorer,
     answerability_row,
     candidate_sentences,
-    score_sentences,
 )
 from rag.features import FEATURES, analyse, sentence_features  # noqa: E402
 
@@ -64,7 +63,9 @@ class Example:
 def main() -> int:
     """Fit, validate, write rag/scorer.json, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--squad", type=Path, default=ROOT.parent / "shared/data/squad2/train-subset.json")
+    parser.add_argument(
+        "--squad", type=Path, default=ROOT.parent / "shared/data/squad2/train-subset.json"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "rag" / "scorer.json")
     args = parser.parse_args()
     random.seed(SEED)
@@ -77,6 +78,7 @@ def main() -> int:
     scorer = Scorer(sentence, sentence, 0.0, 0.0)
     for e in examples:
         e.candidates = _rescore(e, scorer)
+    examples = [e for e in examples if e.candidates]
     answerable = _fit_answerability(examples, c)
     scorer = Scorer(sentence, answerable, 0.0, 0.0)
     threshold, margin, report = _choose(examples, scorer)
@@ -125,17 +127,30 @@ def _examples(bot, articles: dict, names: dict) -> list[Example]:
         text, questions = article_text(articles[title])
         sample = random.sample(questions, min(QUESTIONS_PER_ARTICLE, len(questions)))
         unanswerable = [q for q in questions if q["is_impossible"]]
-        sample += [q for q in random.sample(unanswerable, min(80, len(unanswerable))) if q not in sample]
+        sample += [
+            q for q in random.sample(unanswerable, min(80, len(unanswerable))) if q not in sample
+        ]
         jobs += [(split, names[title], q) for q in sample]
-        outside = random.sample([q for q in questions if not q["is_impossible"]], OUT_OF_SCOPE_PER_ARTICLE)
+        outside = random.sample(
+            [q for q in questions if not q["is_impossible"]], OUT_OF_SCOPE_PER_ARTICLE
+        )
         jobs += [(split, names[title], {**q, "out_of_scope": True}) for q in outside]
     seed_text = bot.retriever.source_text(_seed_name(bot))
     for item in load_gold(ROOT / "evals" / "gold.jsonl"):
         if item.history:
             continue
         spans = [locate(e, {"seed": seed_text}) for e in item.evidence]
-        jobs.append(("fit", None, {"question": item.question, "is_impossible": not item.answerable,
-                                   "spans": [(s.start, s.end) for s in spans if s]}))
+        jobs.append(
+            (
+                "fit",
+                None,
+                {
+                    "question": item.question,
+                    "is_impossible": not item.answerable,
+                    "spans": [(s.start, s.end) for s in spans if s],
+                },
+            )
+        )
     examples = []
     for split, source, q in tqdm(jobs, desc="features", unit="question"):
         examples.append(_example(bot, deep, split, source, q))
@@ -162,12 +177,18 @@ def _example(bot, deep, split: str, source: str | None, q: dict) -> Example | No
     question = analyse(q["question"], vector, bot.retriever.idf)
     texts = [" ".join(c.text.split()) for c in candidates]
     rows = sentence_features(
-        question, texts, [" ".join(c.context.split()) for c in candidates],
-        bot.embedder.texts(texts), [c.rank for c in candidates], bot.embedder.texts,
+        question,
+        texts,
+        [" ".join(c.context.split()) for c in candidates],
+        bot.embedder.texts(texts),
+        [c.rank for c in candidates],
+        bot.embedder.texts,
     )
     labels = np.zeros(len(candidates), dtype=bool)
     if kind == "answerable":
-        spans = q.get("spans") or [(a["doc_start"], a["doc_start"] + len(a["text"])) for a in q["answers"]]
+        spans = q.get("spans") or [
+            (a["doc_start"], a["doc_start"] + len(a["text"])) for a in q["answers"]
+        ]
         doc = source or _seed_name(bot)
         for i, c in enumerate(candidates):
             labels[i] = c.passage.source == doc and any(
@@ -204,7 +225,9 @@ def _rescore(e: Example, scorer: Scorer) -> list:
 
     probabilities = scorer.sentence.probability(e.rows)
     scored = [
-        Evidence(c.passage, c.start, c.end, c.text, float(p), tuple(map(float, row)), c.paragraph_start)
+        Evidence(
+            c.passage, c.start, c.end, c.text, float(p), tuple(map(float, row)), c.paragraph_start
+        )
         for c, p, row in zip(e.candidates, probabilities, e.rows, strict=True)
     ]
     return sorted(scored, key=lambda s: -s.score)
@@ -222,7 +245,10 @@ def _choose(examples: list[Example], scorer: Scorer) -> tuple[float, float, dict
     from sklearn.metrics import roc_auc_score
 
     validate = [e for e in examples if e.split == "validate"]
-    score = {id(e): float(scorer.answerable.probability(answerability_row(e.candidates)[None])[0]) for e in validate}
+    score = {
+        id(e): float(scorer.answerable.probability(answerability_row(e.candidates)[None])[0])
+        for e in validate
+    }
     answerable = sorted(score[id(e)] for e in validate if e.kind == "answerable")
     threshold = round(answerable[int(TARGET_FALSE_REFUSALS * len(answerable))] - 1e-4, 4)
     report = {"validation_questions": len(validate)}
@@ -232,7 +258,9 @@ def _choose(examples: list[Example], scorer: Scorer) -> tuple[float, float, dict
             labels = [e.kind == "answerable" for e in validate if e.kind in ("answerable", kind)]
             values = [score[id(e)] for e in validate if e.kind in ("answerable", kind)]
             report[f"answerability_auc_vs_{kind}"] = round(roc_auc_score(labels, values), 3)
-            report[f"refused_{kind}"] = round(sum(score[id(e)] < threshold for e in negatives) / len(negatives), 3)
+            report[f"refused_{kind}"] = round(
+                sum(score[id(e)] < threshold for e in negatives) / len(negatives), 3
+            )
     report["false_refusals"] = round(sum(v < threshold for v in answerable) / len(answerable), 3)
     report["answer_among_candidates"] = round(
         sum(e.labels.any() for e in validate if e.kind == "answerable")
@@ -247,18 +275,16 @@ def _choose(examples: list[Example], scorer: Scorer) -> tuple[float, float, dict
 
 
 def _citation_f1(validate: list[Example], margin: float) -> float:
+    """F1 of the sentences quoted with this margin against those that hold the answer."""
     hits = cited = wanted = 0
     for e in validate:
         if e.kind != "answerable" or not e.labels.any():
             continue
-        labelled = {(c.passage.source, c.start): bool(label) for c, label in zip(e.candidates, e.labels, strict=True)}
-        best = e.candidates_scored[0].score if hasattr(e, "candidates_scored") else None
         scored = e.candidates
-        chosen = [s for s in scored[:3] if s.score >= scored[0].score - margin]
-        hits += sum(labelled.get((s.passage.source, s.start), False) for s in chosen)
+        chosen = [i for i, s in enumerate(scored[:3]) if s.score >= scored[0].score - margin]
+        hits += sum(bool(e.kept_labels[i]) for i in chosen)
         cited += len(chosen)
         wanted += 1
-        del best
     precision, recall = hits / max(cited, 1), min(hits, wanted) / max(wanted, 1)
     return 2 * precision * recall / max(precision + recall, 1e-9)
 
@@ -269,8 +295,13 @@ def _logistic(x: np.ndarray, y: np.ndarray, c: float, names=FEATURES) -> Logisti
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", random_state=SEED)
     model.fit((x - mean) / scale, y)
-    return LogisticModel(tuple(names), mean.astype(np.float32), scale.astype(np.float32),
-                         model.coef_[0].astype(np.float32), float(model.intercept_[0]))
+    return LogisticModel(
+        tuple(names),
+        mean.astype(np.float32),
+        scale.astype(np.float32),
+        model.coef_[0].astype(np.float32),
+        float(model.intercept_[0]),
+    )
 
 
 def _model_json(model: LogisticModel) -> dict:

@@ -68,7 +68,9 @@ def _parse(line: str, where: str) -> GoldItem:
         field = ".".join(str(part) for part in first["loc"])
         raise GoldFormatError(f"{where}: item {name}: {field}: {first['msg']}") from None
     if item.answerable and not (item.evidence and item.must_include):
-        raise GoldFormatError(f"{where}: item {name}: answerable items need evidence and must_include")
+        raise GoldFormatError(
+            f"{where}: item {name}: answerable items need evidence and must_include"
+        )
     if not item.answerable and (item.evidence or item.must_include):
         raise GoldFormatError(f"{where}: item {name}: unanswerable items have no evidence")
     return item.model_copy(update={"line": int(where.rsplit(":", 1)[1])})

@@ -42,7 +42,10 @@ def write_reports(run: EvalRun, directory: Path, thresholds: dict) -> list[Path]
 def table(run: EvalRun, thresholds: dict) -> str:
     """The metrics and failed items as plain text."""
     title = f"{run.name} ({run.role}, {run.gold})" if run.name else run.gold
-    lines = [f"== {title}: {len(run.results)} items, {_mode_counts(run)}", f"{'metric':<22}{'value':>10}  gate"]
+    lines = [
+        f"== {title}: {len(run.results)} items, {_mode_counts(run)}",
+        f"{'metric':<22}{'value':>10}  gate",
+    ]
     for name, value in run.metrics.items():
         gate = thresholds.get(name)
         gate_text = f"{'>=' if gate[0] == 'min' else '<='} {gate[1]}" if gate else ""

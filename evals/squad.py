@@ -78,12 +78,7 @@ def gold_items(title: str, text: str, questions: list[dict], count: int, rng) ->
             items.append({**item, "answerable": False})
             continue
         evidence = sorted(
-            {
-                text[s:e]
-                for a in q["answers"]
-                for s, e in spans
-                if s <= a["doc_start"] < e
-            }
+            {text[s:e] for a in q["answers"] for s, e in spans if s <= a["doc_start"] < e}
         )
         answers = sorted({a["text"].strip() for a in q["answers"]})
         items.append(

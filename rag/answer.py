@@ -9,7 +9,7 @@ from dataclasses import replace
 from functools import cached_property
 
 from rag.condense import condense
-from rag.errors import InvalidQuestion
+from rag.errors import InvalidQuestion, LLMUnavailable
 from rag.settings import Settings
 from rag.types import Answer
 
@@ -80,9 +80,7 @@ class Chatbot:
         """
         question = validate_question(question, self.settings)
         if (mode or self.settings.mode) == "llm":
-            from rag.llm_answer import answer_with_llm  # noqa: PLC0415
-
-            return answer_with_llm(self, question, list(history or []), on_token)
+            return self.written(question, list(history or []), on_token)
         return self.extractive(question, list(history or []))
 
     @cached_property
@@ -122,9 +120,7 @@ class Chatbot:
         timings["total_ms"] = _ms_since(clock)
         return replace(answer, timings={**timings, **answer.timings})
 
-    def quote(
-        self, question: str, standalone: str, passages: list, scored: list, vector
-    ) -> Answer:
+    def quote(self, question: str, standalone: str, passages: list, scored: list, vector) -> Answer:
         """The extractive answer from sentences already scored (or a refusal)."""
         from rag.extractive import compose, select_evidence  # noqa: PLC0415
 
@@ -147,6 +143,61 @@ class Chatbot:
             return Answer(text=REFUSAL, refused=True, **common)
         text, citations = compose(evidence)
         return Answer(text=text, citations=citations, **common)
+
+    def written(
+        self, question: str, history: list[str], on_token: Callable[[str], None] | None = None
+    ) -> Answer:
+        """An LLM answer with every kept sentence verified; the extractive answer if that fails."""
+        from rag.llm import make_llm  # noqa: PLC0415
+        from rag.llm_answer import (  # noqa: PLC0415
+            UNVERIFIED,
+            condense_with_llm,
+            relevance_check,
+            write_draft,
+        )
+        from rag.verify import verify  # noqa: PLC0415
+
+        started = time.perf_counter()
+        try:
+            llm = make_llm(self.settings)
+            standalone = condense_with_llm(llm, question, history)
+            vector = self.embedder.query(standalone)
+            passages = self.retriever.retrieve(standalone, vector)
+            draft = write_draft(llm, standalone, passages, on_token)
+        except LLMUnavailable as error:
+            fallback = self.extractive(question, history)
+            return replace(fallback, notice=f"{error}. This answer quotes the sources instead.")
+        scored = self.score(standalone, vector, passages)
+        relevance, floor = relevance_check(scored, self.scorer, self.settings.min_answerable)
+        verified = verify(
+            draft,
+            passages,
+            self.embedder.texts,
+            self.settings.verify_min_support,
+            relevance=relevance,
+            min_relevance=floor,
+            mark_unsupported=self.settings.llm_unsupported == "mark",
+        )
+        if not verified.citations:
+            # The passages are retrieved and scored already: quote from them, do not search again.
+            fallback = self.quote(question, standalone, passages, scored, vector)
+            return replace(
+                fallback,
+                notice=f"{UNVERIFIED}; this answer quotes them instead.",
+                removed=verified.removed,
+                draft=draft,
+            )
+        return Answer(
+            question=question,
+            text=verified.text,
+            citations=verified.citations,
+            mode="llm",
+            passages=tuple(passages),
+            timings={"total_ms": _ms_since(started)},
+            standalone_question=standalone,
+            removed=verified.removed,
+            draft=draft,
+        )
 
 
 def _ms_since(start: float) -> float:

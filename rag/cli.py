@@ -151,7 +151,11 @@ def render_answer(answer) -> str:
     if answer.citations:
         lines.append("")
     for c in answer.citations:
-        lines.append(f"[{c.n}] {c.source} @{c.start}-{c.end}: \u201c{c.quote}\u201d")
+        quote = " ".join(c.quote.split())  # a hard-wrapped quote reads as one line
+        lines.append(f"[{c.n}] {c.source} @{c.start}-{c.end}: \u201c{quote}\u201d")
+    if answer.refused and answer.passages:
+        lines.append("\nRelated passages (not cited):")
+        lines += [f"- {p.source} @{p.start}-{p.end}" for p in answer.passages[:3]]
     if answer.removed:
         lines.append(f"\nVerification removed {len(answer.removed)} sentence(s):")
         lines += [f"- {r.sentence[:120]} ({r.reason})" for r in answer.removed]

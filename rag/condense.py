@@ -7,11 +7,23 @@ import re
 from rag.features import name_phrases
 
 _WHAT_ABOUT = re.compile(r"^\s*(?:what|how)\s+about\s+(.+?)\s*\??\s*$", re.I)
-_BARE = re.compile(r"^\s*(why|how)(?:\s+(?:is|was)\s+(?:that|this|it))?\s*\??\s*$", re.I)
-_LEADING_WH = re.compile(r"^\s*(?:what|which|where|when|who|whom|how(?:\s+\w+)?)\b", re.I)
-_POSSESSIVE = re.compile(r"\b(his|her|their|its)\b(?=\s+\w)", re.I)
-_PERSONAL = re.compile(r"\b(he|she|they|him|them|it)\b", re.I)
-_HER_OBJECT = re.compile(r"\bher\b", re.I)
+_BARE = re.compile(r"^\s*(why|how)(?:\s+(?:so|is that|was that|is it))?\s*\??\s*$", re.I)
+# "Why does that matter?": a short question pointing back with "that" or "this".
+_POINTS_BACK = re.compile(r"^\W*(?:\w+\W+){0,4}(?:that|this)\b(?:\W+\w+){0,2}\W*$", re.I)
+_LEADING_WH = re.compile(r"^\s*(?:what|which|where|when|who|whom|how(?:\s+\w+)?)\s+", re.I)
+_AUXILIARY = re.compile(
+    r"^(?:did|does|do|is|are|was|were|has|have|had|can|could|would|will|should)\b", re.I
+)
+# Singular personal pronouns name a person; "they"/"it" are resolved only when none is there
+# ("What title did they give him?" is about him, not about them).
+_SINGULAR = [
+    (re.compile(r"\b(his|her)\b(?=\s+\w)", re.I), "{}'s"),
+    (re.compile(r"\b(he|she|him|her)\b", re.I), "{}"),
+]
+_OTHER = [
+    (re.compile(r"\b(their|its)\b(?=\s+\w)", re.I), "{}'s"),
+    (re.compile(r"\b(they|them|it)\b", re.I), "{}"),
+]
 
 
 def condense(question: str, history: list[str]) -> str:
@@ -26,13 +38,25 @@ def condense(question: str, history: list[str]) -> str:
         return previous.replace(subject, what_about.group(1).strip(), 1)
     bare = _BARE.match(question)
     if bare:
-        rest = _LEADING_WH.sub("", previous, count=1).strip()
-        return f"{bare.group(1).capitalize()} {rest}" if rest != previous.strip() else question
-    if not subject or not _mentions_pronoun(question) or subject in question:
+        return _ask_of(bare.group(1).capitalize(), previous)
+    if _POINTS_BACK.match(question) and not name_phrases(question):
+        return f"{question.rstrip(' ?')}: {previous}"
+    if not subject or subject in question:
         return question
-    question = _POSSESSIVE.sub(f"{subject}'s", question)
-    question = _PERSONAL.sub(subject, question)
-    return _HER_OBJECT.sub(subject, question)
+    for patterns in (_SINGULAR, _OTHER):
+        if any(pattern.search(question) for pattern, _ in patterns):
+            for pattern, form in patterns:
+                question = pattern.sub(form.format(subject), question)
+            return question
+    return question
+
+
+def _ask_of(word: str, previous: str) -> str:
+    """ "Why?" after "When did X join Y?" is "Why did X join Y?"; otherwise "Why: <previous>"."""
+    rest = _LEADING_WH.sub("", previous, count=1).strip()
+    if rest != previous.strip() and _AUXILIARY.match(rest):
+        return f"{word} {rest}"
+    return f"{word}: {previous.strip()}"
 
 
 def topic(history: list[str]) -> str | None:
@@ -42,11 +66,8 @@ def topic(history: list[str]) -> str | None:
     Liu Jun); a name asked about later is an object.
     """
     for text in reversed(history):
-        names = name_phrases(text)
+        # An acronym ("US", "AI") is seldom what a follow-up's "he" or "it" stands for.
+        names = [n for n in name_phrases(text) if any(ch.islower() for w in n for ch in w)]
         if names:
             return " ".join(names[0])
     return None
-
-
-def _mentions_pronoun(question: str) -> bool:
-    return any(p.search(question) for p in (_PERSONAL, _POSSESSIVE, _HER_OBJECT))

@@ -29,6 +29,9 @@ def embed_model(settings: Settings):
     return _load(settings.embed_model_path, settings.embed_batch_size)
 
 
+CACHE_ENTRIES = 200_000
+
+
 class Embedder:
     """Normalized embeddings as numpy arrays, with a cache for sentences seen before."""
 
@@ -45,7 +48,9 @@ class Embedder:
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
             vectors = self.model.get_text_embedding_batch(missing)
-            if len(self._cache) > 50_000:  # bound memory in a long-running app
+            # Bound memory in a long-running app (~1.5 kB an entry); sentences and the words
+            # of near-synonym checks both live here, so the bound must hold a working set.
+            if len(self._cache) > CACHE_ENTRIES:
                 self._cache.clear()
             self._cache.update(
                 zip(missing, (np.asarray(v, np.float32) for v in vectors), strict=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.features import FEATURES, Question, analyse, sentence_features
-from rag.sentences import paragraph_spans, sentence_spans
+from rag.sentences import paragraph_sentences, paragraph_spans
 from rag.types import Passage
 
 MODEL_PATH = Path(__file__).resolve().parent / "scorer.json"
@@ -113,6 +113,8 @@ def candidate_sentences(
             for i, (start, end) in enumerate(spans):
                 if (passage.source, start + base) in seen or end + base <= passage.start:
                     continue
+                if not states_something(document[start:end]):
+                    continue
                 seen.add((passage.source, start + base))
                 before = spans[max(0, i - CONTEXT_SENTENCES) : i]
                 context = document[before[0][0] : start] if before else ""
@@ -130,11 +132,20 @@ def candidate_sentences(
     return candidates
 
 
+# Fewer words than this is a heading or a label ("sudo", "DESCRIPTION"), not a statement.
+MIN_STATEMENT_WORDS = 4
+
+
+def states_something(sentence: str) -> bool:
+    """A sentence that could answer: a statement, not a question or a heading."""
+    return not sentence.rstrip().endswith("?") and len(sentence.split()) >= MIN_STATEMENT_WORDS
+
+
 @lru_cache(maxsize=256)
 def _sentences_by_paragraph(document: str) -> tuple[tuple[int, int, list], ...]:
     # Segmenting is the slow part of reading a document; each is segmented once per process.
     return tuple(
-        (start, end, sentence_spans(document[start:end], start))
+        (start, end, paragraph_sentences(document, start, end))
         for start, end in paragraph_spans(document)
     )
 
@@ -159,8 +170,15 @@ def score_sentences(
     )
     scores = scorer.sentence.probability(rows)
     evidence = [
-        Evidence(c.passage, c.start, c.end, c.text, round(float(s), 4), tuple(map(float, row)),
-                 c.paragraph_start)
+        Evidence(
+            c.passage,
+            c.start,
+            c.end,
+            c.text,
+            round(float(s), 4),
+            tuple(map(float, row)),
+            c.paragraph_start,
+        )
         for c, s, row in zip(candidates, scores, rows, strict=True)
     ]
     return sorted(evidence, key=lambda e: -e.score)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from rag.evidence import Evidence, Scorer, answerability
-from rag.features import Question
+from rag.features import Question, fits_answer_type
 from rag.text import stem, words
 from rag.types import Citation
 
@@ -24,6 +24,7 @@ def select_evidence(
 ) -> list[Evidence]:
     """The few sentences that answer the question, in document order; [] when none does."""
     floor = scorer.min_answerable if min_answerable is None else min_answerable
+    scored = [e for e in scored if fits_answer_type(question, e.text)]
     if not scored or answerability(scored, scorer) < floor:
         return []
     best = scored[0]

@@ -24,10 +24,13 @@ FEATURES = (
     "overlap",
     "overlap_gap",
     "soft_overlap",
+    "soft_gap",
     "phrases",
     "context_overlap",
     "names",
+    "others_named",
     "answer_type",
+    "defines",
     "reason",
     "passage_rank",
     "length",
@@ -49,20 +52,45 @@ _TIME = re.compile(
     r"since|until|when|then|later|earlier|early|late)\b",
     re.I,
 )
+_STRICT_TIME = re.compile(
+    r"\d|\b(january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|spring|summer|autumn|"
+    r"winter|century|decade|today|yesterday|tomorrow|ago|recently|currently|now)\b",
+    re.I,
+)
+# Years (four digits) and "Month day" dates, which quantity questions do not ask for.
+_DATE = re.compile(
+    r"\b[12]\d{3}s?\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b",
+    re.I,
+)
 _CAUSE = re.compile(
     r"\b(because|due to|owing to|since|as a result|result(ed|s)? (in|from)|so that|in order to|"
     r"thanks to|led to|leads? to|caus\w+|reasons?|why|therefore|thus|hence|motivat\w+|aim\w* to)\b",
     re.I,
 )
-_QUANTITY_Q = re.compile(r"\bhow (much|many|long|far|old|big|large|tall|often)\b|\b(what|which) "
-                         r"(percentage|percent|number|amount|age|size|fraction)\b", re.I)
-_TIME_Q = re.compile(r"^\W*when\b|\b(what|which) (year|month|day|date|time|century|decade|era|"
-                     r"period)\b|\bhow long ago\b", re.I)
+_QUANTITY_Q = re.compile(
+    r"\bhow (much|many|long|far|old|big|large|tall|often)\b|\b(what|which) "
+    r"(percentage|percent|number|amount|age|size|fraction)\b",
+    re.I,
+)
+_TIME_Q = re.compile(
+    r"^\W*when\b|\b(what|which) (year|month|day|date|time|century|decade|era|"
+    r"period)\b|\bhow long ago\b",
+    re.I,
+)
 _PERSON_Q = re.compile(r"^\W*(who|whom|whose)\b", re.I)
+_DEFINITION_Q = re.compile(r"^\W*(who|what)\s+(is|was|are|were)\b", re.I)
+# "Lizzi Lee, a research fellow at ...", "Chua Yeow Hwee, an assistant professor",
+# "X is a ...": the sentence says what the name is.
+_APPOSITIVE = re.compile(
+    r"^\s*(?:,\s*(?:\w+\s+){0,2}?|\s+(?:is|was|are|were)\s+)(?:an?|the)\s+\w", re.I
+)
 _WHY_Q = re.compile(r"^\W*why\b|\bwhat (was|is|were|are) the (reason|cause|motivation)", re.I)
 # Words that say what kind of answer is wanted, not what it is about.
 _TYPE_WORDS = {
-    stem(w) for w in "year month day date time old age long kind type way many much".split()
+    stem(w)
+    for w in ("year", "month", "day", "date", "time", "old", "age", "long", "kind", "type", "way")
+    + ("many", "much")
 }
 
 
@@ -77,6 +105,7 @@ class Question:
     bigrams: frozenset[tuple[str, str]]  # consecutive meaningful stems: phrases asked about
     names: tuple[frozenset[str], ...]  # the stems of each name asked about
     answer_type: str  # "quantity", "time", "person", "reason" or "other"
+    wants_definition: bool = False  # "Who is X?", "What is X?": a sentence saying what X is
 
 
 def analyse(question: str, vector: np.ndarray, idf: Callable[[str], float]) -> Question:
@@ -94,6 +123,7 @@ def analyse(question: str, vector: np.ndarray, idf: Callable[[str], float]) -> Q
         frozenset(zip(stems, stems[1:], strict=False)),
         names,
         _answer_type(question),
+        bool(names) and bool(_DEFINITION_Q.match(question)),
     )
 
 
@@ -136,7 +166,7 @@ def sentence_features(
 ) -> np.ndarray:
     """One row of FEATURES per candidate sentence (`contexts`: the text just before each)."""
     dense = vectors @ q.vector
-    synonyms = _Synonyms(word_vectors, q)
+    synonyms = _Synonyms(word_vectors, q, sentences)
     rows = []
     for text, context, cosine, rank in zip(sentences, contexts, dense, passage_ranks, strict=True):
         own_stems = [t for _, t in content_words(text)]
@@ -152,10 +182,13 @@ def sentence_features(
                 overlap,
                 0.0,
                 soft,
+                0.0,
                 len(phrases) / len(q.bigrams) if q.bigrams else 0.0,
                 _share(q.focus, lambda t, own=own, near=near: t in near and t not in own),
                 _names_found(q.names, own | near),
+                _others_named(q.names, text),
                 float(_has_answer_type(q, text)),
+                float(q.wants_definition and _defines(q.names, text)),
                 float(q.answer_type == "reason" and bool(_CAUSE.search(text))),
                 1.0 / rank,
                 math.log(1 + len(text)) / 6,
@@ -163,8 +196,13 @@ def sentence_features(
         )
     table = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
     if len(rows):
-        table[:, 1] = table[:, 0] - table[:, 0].max()
-        table[:, 3] = table[:, 2] - table[:, 2].max()
+        for value, gap in (
+            ("dense", "dense_gap"),
+            ("overlap", "overlap_gap"),
+            ("soft_overlap", "soft_gap"),
+        ):
+            column = table[:, FEATURES.index(value)]
+            table[:, FEATURES.index(gap)] = column - column.max()
     return table
 
 
@@ -178,6 +216,42 @@ def _names_found(names: tuple[frozenset[str], ...], terms: set[str]) -> float:
     if not names:
         return 1.0
     return sum(bool(group & terms) for group in names) / len(names)
+
+
+def _others_named(names: tuple[frozenset[str], ...], sentence: str) -> float:
+    """How crowded the sentence is with names not asked about (0 none, 1 five or more).
+
+    A sentence listing five people is about none of them in particular.
+    """
+    asked = set().union(*names) if names else set()
+    others = sum(not {stem(w.lower()) for w in group} & asked for group in name_phrases(sentence))
+    return min(others, 5) / 5
+
+
+def _defines(names: tuple[frozenset[str], ...], sentence: str) -> bool:
+    """True when a name asked about is followed by what it is ("X, a research fellow")."""
+    tokens = list(re.finditer(r"[^\W_]+(?:['’][^\W_]+)*", sentence))
+    for i, token in enumerate(tokens):
+        if any(stem(token.group().lower()) in group for group in names):
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if nxt is not None and any(stem(nxt.group().lower()) in g for g in names):
+                continue  # still inside the name
+            if _APPOSITIVE.match(sentence[token.end() :]):
+                return True
+    return False
+
+
+def fits_answer_type(q: Question, sentence: str) -> bool:
+    """False when the question asks for a quantity or a time the sentence does not hold.
+
+    Any prose answers "how many" with a number and "when" with a time expression; a
+    sentence without one is about the right thing but does not say what is asked.
+    """
+    if q.answer_type == "quantity":
+        return bool(_NUMBER.search(_DATE.sub(" ", sentence)))  # a date is not a quantity
+    if q.answer_type == "time":
+        return bool(_STRICT_TIME.search(sentence))
+    return True
 
 
 def _has_answer_type(q: Question, sentence: str) -> bool:
@@ -196,17 +270,19 @@ def _has_answer_type(q: Question, sentence: str) -> bool:
 class _Synonyms:
     """Whether a question word has a near-synonym (by word embedding) in a sentence."""
 
-    def __init__(self, word_vectors: Callable[[list[str]], np.ndarray], q: Question):
-        self.word_vectors = word_vectors
-        self.question = {t: w for t, w in q.focus_words.items() if t in q.focus}
-        self._vectors = (
-            dict(zip(self.question, word_vectors(list(self.question.values())), strict=True))
-            if self.question
-            else {}
-        )
+    def __init__(self, word_vectors: Callable[[list[str]], np.ndarray], q: Question, sentences):
+        question = {t: w for t, w in q.focus_words.items() if t in q.focus}
+        vocabulary = sorted({w for text in sentences for w in words(text) if w not in STOPWORDS})
+        # One batch for every word of every candidate: a call per sentence costs 10x more.
+        vectors = word_vectors(list(question.values()) + vocabulary) if question else None
+        self._question = dict(zip(question, vectors, strict=False)) if question else {}
+        self._rows = {w: i for i, w in enumerate(vocabulary)}
+        self._vocabulary = vectors[len(question) :] if question else None
 
     def found(self, term: str, sentence: str) -> bool:
-        candidates = [w for w in set(words(sentence)) if w not in STOPWORDS]
-        if not candidates or term not in self._vectors:
+        """True when some word of the sentence is within SYNONYM_COSINE of the question word."""
+        rows = [self._rows[w] for w in set(words(sentence)) if w in self._rows]
+        if not rows or term not in self._question:
             return False
-        return float(np.max(self.word_vectors(candidates) @ self._vectors[term])) >= SYNONYM_COSINE
+        best = float(np.max(self._vocabulary[rows] @ self._question[term]))
+        return best >= SYNONYM_COSINE

@@ -19,9 +19,10 @@ MAX_NEW_TOKENS = 256
 class LanguageModel:
     """Streams a completion; every failure becomes LLMUnavailable with a one-line reason."""
 
-    def __init__(self, llm, name: str):
+    def __init__(self, llm, name: str, secret: str = ""):
         self.llm = llm
         self.name = name
+        self._secret = secret  # never shown: some servers quote the key back in their errors
 
     def stream(self, prompt: str) -> Iterator[str]:
         """The completion of `prompt`, piece by piece."""
@@ -32,7 +33,10 @@ class LanguageModel:
         except LLMUnavailable:
             raise
         except Exception as error:  # network, timeout, server errors: all mean "no answer"
-            reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            if self._secret:
+                reason = reason.replace(self._secret, "[API key]")
+            reason = reason[:200]
             raise LLMUnavailable(f"the LLM ({self.name}) failed: {reason}") from None
 
     def complete(self, prompt: str, on_token: Callable[[str], None] | None = None) -> str:
@@ -116,7 +120,7 @@ def _openai(base_url: str | None, model: str, key: str, timeout: float) -> Langu
         max_tokens=MAX_NEW_TOKENS,
         context_window=4096,
     )
-    return LanguageModel(llm, f"{model} at {base_url}")
+    return LanguageModel(llm, f"{model} at {base_url}", secret="" if key == "not-needed" else key)
 
 
 @lru_cache(maxsize=4)

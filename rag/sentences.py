@@ -19,7 +19,9 @@ _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+•‣◦]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]
 _UNDERLINE = re.compile(r"[ \t]*[=\-~^*]{3,}[ \t]*$")
 _HEADING = re.compile(r"[ \t]*(?:#{1,6}[ \t]|[=\-~^*]{3,}[ \t]*$)")
 # pysbd splits after these though the sentence goes on ("built ca. 1500 by monks").
-_ABBREVIATION_END = re.compile(r"\b(?:ca|c|approx|cf|vs|no|nos|vol|pp|p|fig|ed|eds|sec|ch)\.\s*$", re.I)
+_ABBREVIATION_END = re.compile(
+    r"\b(?:ca|c|approx|cf|vs|no|nos|vol|pp|p|fig|ed|eds|sec|ch)\.\s*$", re.I
+)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 
@@ -36,12 +38,17 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """(start, end) of each sentence of `text`, shifted by `offset`; never across paragraphs."""
     spans = []
     for start, end in paragraph_spans(text):
-        spans += [
-            (offset + s, offset + e)
-            for s, e in _paragraph_sentences(text, start, end)
-            if any(ch.isalnum() for ch in text[s:e])  # not a rule line like "-----"
-        ]
+        spans += [(offset + s, offset + e) for s, e in paragraph_sentences(text, start, end)]
     return spans
+
+
+def paragraph_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The sentences of the paragraph text[start:end] (a span from `paragraph_spans(text)`)."""
+    return [
+        (s, e)
+        for s, e in _paragraph_sentences(text, start, end)
+        if any(ch.isalnum() for ch in text[s:e])  # not a rule line like "-----"
+    ]
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:

@@ -90,7 +90,7 @@ class Settings(BaseSettings):
         """Chroma collection for these ingest settings: changing them starts a fresh index."""
         # The model's name, not its path: every machine sharing a Chroma server agrees on it.
         model = self.embed_model or "packaged all-MiniLM-L6-v2"
-        key = json.dumps([model, self.chunk_chars, self.chunk_overlap_sentences, 1])
+        key = json.dumps([model, self.chunk_chars, self.chunk_overlap_sentences, 2])
         return f"{self.library}_" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
     @cached_property

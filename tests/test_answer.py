@@ -80,3 +80,39 @@ def test_instructions_inside_a_document_are_quoted_never_obeyed(tmp_path):
     assert answer.text == f"{fact} [1]"
     assert "PWNED" not in answer.text and "ignore" not in answer.text.lower()
     _assert_exact_citations(bot, answer)
+
+
+def test_citations_index_the_file_on_disk_for_indented_crlf_wrapped_text(tmp_path):
+    from ingest.pipeline import ingest
+    from rag.answer import Chatbot
+    from tests.conftest import make_settings
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    manual = folder / "manual.txt"
+    manual.write_bytes(
+        b"GAUGE(1)\r\n\r\n"
+        b"    The gauge daemon samples the boiler pressure every\r\n"
+        b"    twelve seconds and writes it to the journal. It never\r\n"
+        b"    restarts the boiler by itself.\r\n\r\n"
+        b"    The daemon reads its settings from /etc/gauge.conf\r\n"
+        b"    when it starts, and again when it receives SIGHUP.\r\n"
+    )
+    settings = make_settings(tmp_path / "home")
+    ingest([folder], settings, progress=False)
+    answer = Chatbot(settings).answer("How often does the gauge daemon sample the pressure?")
+    assert not answer.refused and "twelve seconds" in answer.text
+    on_disk = manual.read_bytes().decode("utf-8")
+    for c in answer.citations:
+        assert on_disk[c.start : c.end] == c.quote
+    # The quote spans the wrapped line as it is in the file; the answer reads as one line.
+    assert any("\r\n    " in c.quote for c in answer.citations)
+    assert "\r" not in answer.text and "\n" not in answer.text
+
+
+def test_bracketed_reference_numbers_in_a_quote_never_become_markers():
+    from rag.extractive import shown_quote
+
+    assert shown_quote("Tokyo is the capital [3] of Japan.[12, 14]") == (
+        "Tokyo is the capital of Japan."
+    )

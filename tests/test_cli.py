@@ -104,8 +104,7 @@ def test_help_lists_every_command_without_importing_heavy_modules():
     listed = result.stdout.split("{", 1)[1].split("}", 1)[0].split(",")
     assert sorted(listed) == sorted(["ingest", "ask", "chat", "ui", "eval"])
     probe = (
-        "import sys, rag.cli; rag.cli._parser(); "
-        f"print([m for m in {HEAVY!r} if m in sys.modules])"
+        f"import sys, rag.cli; rag.cli._parser(); print([m for m in {HEAVY!r} if m in sys.modules])"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60

@@ -5,11 +5,10 @@ from pathlib import Path
 import pytest
 
 from evals.gold import load_gold
-from rag.text import normalize
 from tests.conftest import SEED
 
 EVALS = Path(__file__).resolve().parent.parent / "evals"
-SOURCE = normalize(SEED.read_text(encoding="utf-8"))
+SOURCE = SEED.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", ["gold.jsonl", "heldout.jsonl"])
@@ -59,3 +58,37 @@ def test_every_paragraph_of_the_article_is_covered_by_some_evidence():
         if len(line) > 40 and line not in skip and not any(e in line or line in e for e in evidence)
     ]
     assert uncovered == []
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        (
+            '{"id": "a", "question": "Why?", "must_include": ["education"], "evidence": ["x"]}',
+            "item a: must_include.0",
+        ),
+        (
+            '{"id": "b", "question": "Why?", "must_include": [[""]], "evidence": ["x"]}',
+            "item b: must_include.0.0",
+        ),
+        ('{"id": "c", "question": "", "answerable": false}', "item c: question"),
+        ('{"id": "d", "question": "Why?"}', "item d: answerable items need evidence"),
+        (
+            '{"id": "e", "question": "Why?", "answerable": false, "evidence": ["x"]}',
+            "item e: unanswerable items have no evidence",
+        ),
+        ('{"id": "f", "question": "Why?", "answerable": false, "colour": 1}', "item f: colour"),
+        ("not json", "not JSON"),
+    ],
+)
+def test_a_malformed_item_is_an_error_naming_file_line_and_item(tmp_path, line, complaint):
+    from evals.gold import GoldFormatError
+
+    path = tmp_path / "gold.jsonl"
+    good = '{"id": "ok", "question": "Who?", "must_include": [["AI"]], "evidence": ["AI"]}'
+    path.write_text(good + "\n" + line + "\n")
+    with pytest.raises(GoldFormatError) as error:
+        load_gold(path)
+    assert str(error.value).startswith(f"{path}:2: ")
+    assert complaint in str(error.value)
+    assert "\n" not in str(error.value)

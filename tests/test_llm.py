@@ -115,6 +115,15 @@ def _assert_verified(bot: Chatbot, answer) -> None:
             assert fact.lower() in quote.lower(), (claim, quote, fact)
 
 
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_openai_compatible_server_streams_and_every_kept_sentence_is_verified(server_bot, question):
+    bot = server_bot
+    tokens = []
+    answer = bot.answer(question, mode="llm", on_token=tokens.append)
+    assert len(tokens) > 3 and "".join(tokens) == answer.draft
+    _assert_verified(bot, answer)
+
+
 def test_in_process_gguf_backend_is_verified_too(seeded_settings, gguf):
     bot = _bot(seeded_settings, llm_backend="gguf")
     answer = bot.answer(

@@ -1,9 +1,21 @@
 """Every metric on hand-made answers whose scores are known."""
 
+from dataclasses import replace
+
 import pytest
 
 from evals.gold import GoldItem
-from evals.metrics import ItemResult, Span, compute, hits, includes_all, judge, locate
+from evals.metrics import (
+    ItemResult,
+    Span,
+    compute,
+    compute_by_mode,
+    hits,
+    includes_all,
+    judge,
+    locate,
+    markers,
+)
 from rag.types import Answer, Citation, Passage
 
 DOC = "doc.txt"
@@ -27,8 +39,8 @@ def result(
     latency=10.0,
 ):
     item = GoldItem(
-        "i",
-        "q?",
+        id="i",
+        question="q?",
         must_include=[list(g) for g in must],
         evidence=["x"] if answerable else [],
         answerable=answerable,
@@ -55,6 +67,45 @@ def test_locate_finds_evidence_verbatim_and_respects_the_source():
 def test_includes_all_is_case_insensitive_and_needs_every_group():
     assert includes_all("The CAT sat", [["cat", "dog"], ["sat"]])
     assert not includes_all("The cat", [["cat"], ["mat"]])
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "found"),
+    [
+        ("Education matters.", "duc", False),
+        ("She said so.", "AI", False),
+        ("Rising AI star.", "AI", True),
+        ("The problem is #P-complete.", "#P", True),
+        ("Aged 60, he left.", "60", True),
+        ("In 1960 he left.", "60", False),
+        ("He felt a degree of\n   patriotism.", "degree of patriotism", True),
+        ("Lee was asleep.", "lee", True),
+        ("He was asleep.", "lee", False),
+    ],
+)
+def test_must_include_matches_whole_words_and_phrases_only(text, phrase, found):
+    assert includes_all(text, [[phrase]]) is found
+
+
+def test_markers_are_read_in_every_form():
+    assert markers("A [1]. B [1, 2]. C [3][4]. D [12,13].") == [1, 1, 2, 3, 4, 12, 13]
+
+
+def test_a_foreign_bracketed_number_fails_validity():
+    copied = result(True, "The cat sat on the mat [3] quietly. [1]", [cite(1, "The cat sat")])
+    assert compute([copied])["citation_validity"] == pytest.approx(1 / 2)
+    grouped = result(True, "The cat sat [1, 2]", [cite(1, "The cat sat")])
+    assert compute([grouped])["citation_validity"] == pytest.approx(1 / 2)
+
+
+def test_metrics_by_the_mode_that_produced_each_answer():
+    llm = result(True, "The cat sat on the mat. [1]", [cite(1, "The cat sat on the mat")])
+    llm.answer = replace(llm.answer, mode="llm")
+    fallback = result(True, "Alpha beta gamma [1]", [cite(1, "Alpha beta gamma")])
+    split = compute_by_mode([llm, fallback])
+    assert split["answers_by_mode"] == {"extractive": 1, "llm": 1}
+    assert split["by_mode"]["llm"]["citation_precision"] == 1.0
+    assert split["by_mode"]["extractive"]["citation_precision"] == 0.0
 
 
 def test_a_hit_a_miss_a_refusal_and_an_invented_marker():

@@ -39,3 +39,10 @@ def test_html_keeps_visible_text_and_drops_scripts(tmp_path):
     text = read_document(path, 1_000_000)
     assert "alert" not in text and "onerror" not in text
     assert "Hello & welcome." in text and "Second para." in text
+
+
+def test_plain_text_is_kept_exactly_as_on_disk(tmp_path):
+    path = tmp_path / "wrapped.txt"
+    raw = "   Indented line\r\n   goes on.\r\n\r\n\tTabbed\u00a0text.\r\n"
+    path.write_bytes(raw.encode("utf-8"))
+    assert read_document(path, 1_000_000) == raw

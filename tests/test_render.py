@@ -2,7 +2,7 @@ from rag.types import Answer, Citation, Passage
 from ui.app import as_text, safe_name
 from ui.render import highlighted_paragraph, sources_html
 
-DOC = "Intro line.\nThe <b>bold</b> claim <img src=x onerror=alert(1)> is here. Tail.\nEnd."
+DOC = "Intro line.\n\nThe <b>bold</b> claim <img src=x onerror=alert(1)> is here. Tail.\n\nEnd."
 
 
 def _citation():
@@ -33,6 +33,22 @@ def test_refusal_panel_says_so_without_sources():
     answer = Answer("q", "The sources do not say.", refused=True)
     html = sources_html(answer, {}, None)
     assert "refusal" in html and "source selected" not in html
+
+
+def test_refusal_offers_the_nearest_passages_as_related_not_cited():
+    near = Passage("p2", "docs/other.txt", "A passage near the question.", 5, 33)
+    answer = Answer("q", "The sources do not say.", refused=True, passages=(near,))
+    html = sources_html(answer, {}, None)
+    assert "id='related' open" in html and "related passages, not cited" in html
+    assert "A passage near the question." in html
+
+
+def test_the_highlighted_paragraph_of_a_hard_wrapped_file_is_its_whole_paragraph():
+    doc = "Heading\n\n  First wrapped line of the\n  paragraph. Quoted words\n  here.\n\nNext."
+    start = doc.index("Quoted")
+    end = doc.index("here.") + len("here.")
+    html = highlighted_paragraph(doc, Citation(1, "p", "d.txt", start, end, doc[start:end]))
+    assert "First wrapped line" in html and "Next." not in html and "Heading" not in html
 
 
 def test_upload_names_are_sanitized():

@@ -14,10 +14,21 @@ def sentences(text: str) -> list[str]:
     [
         (
             "Dr. Liu met Mr. Lee on Oct. 1. They talked. “It is time,” he said. A U.S. visa!",
-            ["Dr. Liu met Mr. Lee on Oct. 1.", "They talked.", "“It is time,” he said.", "A U.S. visa!"],
+            [
+                "Dr. Liu met Mr. Lee on Oct. 1.",
+                "They talked.",
+                "“It is time,” he said.",
+                "A U.S. visa!",
+            ],
         ),
-        ("He fought in World War I. The war ended.", ["He fought in World War I.", "The war ended."]),
-        ("The abbey was built ca. 1500 by monks. It grew.", ["The abbey was built ca. 1500 by monks.", "It grew."]),
+        (
+            "He fought in World War I. The war ended.",
+            ["He fought in World War I.", "The war ended."],
+        ),
+        (
+            "The abbey was built ca. 1500 by monks. It grew.",
+            ["The abbey was built ca. 1500 by monks.", "It grew."],
+        ),
         ("Call os.path.join() first. Then stop.", ["Call os.path.join() first.", "Then stop."]),
         ("我喜欢猫。你呢？好的！", ["我喜欢猫。", "你呢？", "好的！"]),
         ("यह एक वाक्य है। यह दूसरा है।", ["यह एक वाक्य है।", "यह दूसरा है।"]),

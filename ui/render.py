@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from rag.sentences import paragraph_spans
 from rag.types import Answer, Citation, Passage
 
 CSS = """
@@ -30,10 +31,13 @@ def sources_html(answer: Answer | None, paragraphs: dict[int, str], selected: in
     cited = {c.passage_id for c in answer.citations}
     others = [p for p in answer.passages if p.id not in cited]
     if others:
-        parts.append(
-            f"<details id='consulted'><summary>{len(others)} more passages consulted, "
-            "not cited</summary>"
+        # After a refusal the nearest passages may still help: offered open, never cited.
+        label, folder = (
+            ("related passages", "id='related' open")
+            if answer.refused
+            else ("more passages consulted", "id='consulted'")
         )
+        parts.append(f"<details {folder}><summary>{len(others)} {label}, not cited</summary>")
         parts += [_passage_card(p) for p in others]
         parts.append("</details>")
     return "\n".join(parts)
@@ -57,10 +61,11 @@ def _passage_card(passage: Passage) -> str:
 
 
 def highlighted_paragraph(document: str, citation: Citation) -> str:
-    """The paragraph (line) around a citation, escaped, with the quoted words in <mark>."""
-    start = document.rfind("\n", 0, citation.start) + 1
-    end = document.find("\n", citation.end)
-    end = len(document) if end < 0 else end
+    """The paragraph around a citation, escaped, with the quoted words in <mark>."""
+    start, end = next(
+        ((s, e) for s, e in paragraph_spans(document) if s <= citation.start and citation.end <= e),
+        (citation.start, citation.end),
+    )
     return (
         f"<div class='paragraph'>{escape(document[start : citation.start])}"
         f"<mark>{escape(document[citation.start : citation.end])}</mark>"

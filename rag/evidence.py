@@ -7,7 +7,9 @@ and the validation score they came from.
 
 from __future__ import annotations
 
+import bisect
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +24,8 @@ from rag.types import Passage
 MODEL_PATH = Path(__file__).resolve().parent / "scorer.json"
 # Sentences of the same paragraph before a candidate that count as its context.
 CONTEXT_SENTENCES = 2
+# A sentence that opens with one of these leans on the text before it for its subject.
+LEANS_BACK = re.compile(r"\W*(he|she|they|it|its|his|her|their|this|these|those|such)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Evidence:
     score: float  # probability, by the fitted model, that the sentence answers the question
     features: tuple[float, ...] = ()
     paragraph_start: int = 0  # where the sentence's paragraph begins in the source
+    context_start: int = 0  # where the text it leans on ("He ..." needs a name) begins
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class Candidate:
     text: str
     context: str
     paragraph_start: int
+    context_start: int  # where `context` begins in the source
 
 
 @dataclass(frozen=True)
@@ -107,29 +113,55 @@ def candidate_sentences(
     for rank, passage in enumerate(passages, start=1):
         document = source_text(passage.source) or passage.text
         base = 0 if source_text(passage.source) else passage.start
-        for para_start, para_end, spans in _sentences_by_paragraph(document):
-            if para_end + base <= passage.start or para_start + base >= passage.end:
+        sentences = _sentences(document)
+        # From the first sentence of the paragraph where the passage starts.
+        first = bisect.bisect_right([p_end for _, p_end, _, _ in sentences], passage.start - base)
+        for i in range(first, len(sentences)):
+            para_start, _, start, end = sentences[i]
+            if para_start + base >= passage.end:
+                break
+            if end + base <= passage.start or (passage.source, start + base) in seen:
                 continue
-            for i, (start, end) in enumerate(spans):
-                if (passage.source, start + base) in seen or end + base <= passage.start:
-                    continue
-                if not states_something(document[start:end]):
-                    continue
-                seen.add((passage.source, start + base))
-                before = spans[max(0, i - CONTEXT_SENTENCES) : i]
-                context = document[before[0][0] : start] if before else ""
-                candidates.append(
-                    Candidate(
-                        passage,
-                        rank,
-                        start + base,
-                        end + base,
-                        document[start:end],
-                        context,
-                        para_start + base,
-                    )
+            if not states_something(document[start:end]):
+                continue
+            seen.add((passage.source, start + base))
+            context_start = _context_start(document, sentences, i)
+            candidates.append(
+                Candidate(
+                    passage,
+                    rank,
+                    start + base,
+                    end + base,
+                    document[start:end],
+                    document[context_start:start],
+                    para_start + base,
+                    context_start + base,
                 )
+            )
     return candidates
+
+
+def _context_start(document: str, sentences: list, i: int) -> int:
+    """Where the text a sentence leans on begins: the sentences before it in its paragraph,
+    or, for a paragraph opening with "He"/"It", the last sentence of the paragraph before."""
+    para_start, _, start, _ = sentences[i]
+    same = [s for p, _, s, _ in sentences[max(0, i - CONTEXT_SENTENCES) : i] if p == para_start]
+    if same:
+        return same[0]
+    if i and LEANS_BACK.match(document[start:]):
+        return sentences[i - 1][2]
+    return start
+
+
+@lru_cache(maxsize=256)
+def _sentences(document: str) -> list[tuple[int, int, int, int]]:
+    """(paragraph start, paragraph end, start, end) of every sentence, in order; each
+    document is segmented once per process."""
+    return [
+        (para_start, para_end, start, end)
+        for para_start, para_end in paragraph_spans(document)
+        for start, end in paragraph_sentences(document, para_start, para_end)
+    ]
 
 
 # Fewer words than this is a heading or a label ("sudo", "DESCRIPTION"), not a statement.
@@ -139,15 +171,6 @@ MIN_STATEMENT_WORDS = 4
 def states_something(sentence: str) -> bool:
     """A sentence that could answer: a statement, not a question or a heading."""
     return not sentence.rstrip().endswith("?") and len(sentence.split()) >= MIN_STATEMENT_WORDS
-
-
-@lru_cache(maxsize=256)
-def _sentences_by_paragraph(document: str) -> tuple[tuple[int, int, list], ...]:
-    # Segmenting is the slow part of reading a document; each is segmented once per process.
-    return tuple(
-        (start, end, paragraph_sentences(document, start, end))
-        for start, end in paragraph_spans(document)
-    )
 
 
 def score_sentences(
@@ -178,6 +201,7 @@ def score_sentences(
             round(float(s), 4),
             tuple(map(float, row)),
             c.paragraph_start,
+            c.context_start,
         )
         for c, s, row in zip(candidates, scores, rows, strict=True)
     ]

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 
-from rag.evidence import Evidence, Scorer, answerability
+from rag.evidence import LEANS_BACK, Evidence, Scorer, answerability
 from rag.features import Question, fits_answer_type
 from rag.text import stem, words
 from rag.types import Citation
 
-# A sentence that opens with one of these leans on the one before for its subject.
-_LEANS_BACK = re.compile(r"^\W*(he|she|they|it|its|his|her|their|this|these|those|such)\b", re.I)
 # Bracketed reference numbers in source text ("[3]", "[12, 14]") would read as our markers.
 _FOOTNOTE = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
 
@@ -29,7 +27,8 @@ def select_evidence(
         return []
     best = scored[0]
     chosen = [best] + [e for e in scored[1:] if e.score >= best.score - scorer.extra_margin]
-    chosen = chosen[:most]
+    # A question in two parts ("Can I ..., and what ...?") needs a sentence for each.
+    chosen = chosen[: max(1, most)] if len(chosen) >= question.parts else scored[: question.parts]
     chosen += _one_per_name(question, scored, chosen, most)
     chosen += _leads_in(scored, chosen)
     return sorted(set(chosen), key=lambda e: (e.passage.source, e.start))
@@ -54,17 +53,15 @@ def _mentions(e: Evidence, group: frozenset[str]) -> bool:
 
 
 def _leads_in(scored, chosen) -> list[Evidence]:
-    """The sentence just before a chosen one that starts "He..." names whom it is about."""
+    """The sentence a chosen "He ..."/"It ..." leans on, so the answer names its subject."""
     extra = []
     for e in chosen:
-        if not _LEANS_BACK.match(e.text):
+        if not LEANS_BACK.match(e.text):
             continue
         before = [
             s
             for s in scored
-            if s.passage.source == e.passage.source
-            and s.paragraph_start == e.paragraph_start
-            and s.end <= e.start
+            if s.passage.source == e.passage.source and e.context_start <= s.start < e.start
         ]
         if before:
             extra.append(max(before, key=lambda s: s.end))

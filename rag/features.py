@@ -79,6 +79,12 @@ _TIME_Q = re.compile(
     re.I,
 )
 _PERSON_Q = re.compile(r"^\W*(who|whom|whose)\b", re.I)
+# ", and what ...", "and why": a second question joined to the first.
+_SECOND_PART = re.compile(
+    r"\b(?:and|or)\s+(?:what|which|why|how|when|where|who|whom|whose|does|do|did|is|are|was|"
+    r"were|can|could|should|would)\b|\?(?=\s+\S)",
+    re.I,
+)
 _DEFINITION_Q = re.compile(r"^\W*(who|what)\s+(is|was|are|were)\b", re.I)
 # "Lizzi Lee, a research fellow at ...", "Chua Yeow Hwee, an assistant professor",
 # "X is a ...": the sentence says what the name is.
@@ -106,6 +112,7 @@ class Question:
     names: tuple[frozenset[str], ...]  # the stems of each name asked about
     answer_type: str  # "quantity", "time", "person", "reason" or "other"
     wants_definition: bool = False  # "Who is X?", "What is X?": a sentence saying what X is
+    parts: int = 1  # "Is it X, and why?" asks two things
 
 
 def analyse(question: str, vector: np.ndarray, idf: Callable[[str], float]) -> Question:
@@ -124,6 +131,7 @@ def analyse(question: str, vector: np.ndarray, idf: Callable[[str], float]) -> Q
         names,
         _answer_type(question),
         bool(names) and bool(_DEFINITION_Q.match(question)),
+        1 + len(_SECOND_PART.findall(question)),
     )
 
 

@@ -116,3 +116,30 @@ def test_bracketed_reference_numbers_in_a_quote_never_become_markers():
     assert shown_quote("Tokyo is the capital [3] of Japan.[12, 14]") == (
         "Tokyo is the capital of Japan."
     )
+
+
+def test_why_chen_jing_went_back_is_answered(bot):
+    answer = bot.answer("Why did Chen Jing go back to China?")
+    assert not answer.refused
+    assert any("Chen" in c.quote for c in answer.citations)
+    _assert_exact_citations(bot, answer)
+
+
+def test_a_comparison_gets_evidence_for_each_person(bot):
+    answer = bot.answer("Compare why Liu Jun and Chen Jing went back.")
+    assert not answer.refused
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert "Liu" in quotes and "Chen" in quotes
+    _assert_exact_citations(bot, answer)
+
+
+def test_an_answer_never_opens_with_an_unresolved_pronoun(bot):
+    for question in ("What does Fu Tianfan plan to do at Nanjing?", "What did Chen Jing study?"):
+        answer = bot.answer(question)
+        first = answer.citations[0].quote if answer.citations else ""
+        assert not first.split(" ", 1)[0] in {"He", "She", "They", "It", "His", "Her"}, first
+
+
+def test_what_about_swaps_the_subject_of_the_previous_question(bot):
+    answer = bot.answer("What about Chen Jing?", ["When did Fu Tianfan join Nanjing University?"])
+    assert answer.standalone_question == "When did Chen Jing join Nanjing University?"

@@ -213,7 +213,8 @@ def _eval(args) -> int:
             folder = args.report if args.gold else args.report / run.name
             for path in write_reports(run, folder, thresholds):
                 print(f"wrote {path}")
-        failed += [f"{run.name or run.gold}: {line}" for line in run.failed_thresholds(thresholds)]
+        prefix = f"{run.name}: " if run.name else ""
+        failed += [prefix + line for line in run.failed_thresholds(thresholds)]
     if args.report and not args.gold:
         for path in summary([run for run, _ in runs], args.report):
             print(f"wrote {path}")

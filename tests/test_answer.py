@@ -137,7 +137,7 @@ def test_an_answer_never_opens_with_an_unresolved_pronoun(bot):
     for question in ("What does Fu Tianfan plan to do at Nanjing?", "What did Chen Jing study?"):
         answer = bot.answer(question)
         first = answer.citations[0].quote if answer.citations else ""
-        assert not first.split(" ", 1)[0] in {"He", "She", "They", "It", "His", "Her"}, first
+        assert first.split(" ", 1)[0] not in {"He", "She", "They", "It", "His", "Her"}, first
 
 
 def test_what_about_swaps_the_subject_of_the_previous_question(bot):

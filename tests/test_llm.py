@@ -217,6 +217,7 @@ class _EchoKeyHandler(BaseHTTPRequestHandler):
 
 def test_api_key_is_sent_to_the_endpoint_only(seeded_settings, caplog, capfd):
     secret = "sk-test-" + "x" * 20
+    _EchoKeyHandler.keys.clear()
     server = HTTPServer(("127.0.0.1", 0), _EchoKeyHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

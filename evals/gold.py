@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from rag.errors import RagError
+from rag.errors import InvalidInput
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 Alternatives = Annotated[list[NonEmpty], Field(min_length=1)]
@@ -32,7 +32,7 @@ class GoldItem(BaseModel):
     line: int = Field(0, exclude=True, description="Line of the gold file, for error messages.")
 
 
-class GoldFormatError(RagError):
+class GoldFormatError(InvalidInput):
     """A gold file that breaks the format; the message names the file, line and item."""
 
 

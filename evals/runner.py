@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from evals.gold import load_gold
+from evals.gold import GoldFormatError, load_gold
 from evals.metrics import ItemResult, compute, compute_by_mode, judge, locate
 from evals.suite import EvalSet
 from rag.errors import RagError
@@ -59,7 +59,7 @@ def run_eval(gold_path: Path, bot, progress: bool = True) -> EvalRun:
         for evidence in item.evidence:
             span = locate(evidence, texts, item.source)
             if span is None:
-                raise RagError(
+                raise GoldFormatError(
                     f"{gold_path}:{item.line}: item {item.id}: evidence not found verbatim "
                     f"in the documents: {evidence[:60]!r}"
                 )

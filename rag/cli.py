@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from rag.errors import InvalidQuestion, RagError
+from rag.errors import InvalidInput, InvalidQuestion, RagError
 
 MODE_HELP = "extractive (quotes, offline) or llm (written by an LLM, verified)"
 
@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except InvalidQuestion as error:
+    except InvalidInput as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except RagError as error:

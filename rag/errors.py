@@ -5,7 +5,11 @@ class RagError(Exception):
     """Base class: `str(error)` is the message for the user; the CLI and UI show only that."""
 
 
-class InvalidQuestion(RagError):
+class InvalidInput(RagError):
+    """Input the user gave is malformed (the CLI exits 2 on it, as for a usage error)."""
+
+
+class InvalidQuestion(InvalidInput):
     """The question is empty, too long, or not text."""
 
 

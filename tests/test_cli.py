@@ -165,3 +165,31 @@ def test_eval_runs_any_gold_file_on_any_documents_and_gates(tmp_path):
     assert (reports / "report.png").read_bytes()[:4] == b"\x89PNG"
     gated = rag("eval", "--quiet", "--gold", str(gold), "--max-mean-cited-chars", "5", home=home)
     assert gated.returncode == 1 and "FAIL: mean_cited_chars" in gated.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        (
+            '{"id": "flat", "question": "Why?", "must_include": ["x"], "evidence": ["Lisbon"]}',
+            "item flat: must_include.0",
+        ),
+        (
+            '{"id": "gone", "question": "Why?", "must_include": [["x"]], "evidence": ["Porto"]}',
+            "item gone: evidence not found verbatim",
+        ),
+    ],
+)
+def test_eval_of_a_malformed_gold_file_exits_2_with_one_line(tmp_path, line, complaint):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "trams.txt").write_text("Lisbon trams are yellow.")
+    home = tmp_path / "home"
+    assert rag("ingest", "--quiet", str(folder), home=home).returncode == 0
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(line + "\n")
+    result = rag("eval", "--quiet", "--gold", str(gold), home=home)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"error: {gold}:1: ") and complaint in lines[-1]
+    assert "Traceback" not in result.stderr

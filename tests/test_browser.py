@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import urllib.error
@@ -109,9 +110,11 @@ def upload(page, paths) -> None:
 
 def test_answer_with_marker_that_shows_the_highlighted_quote(page):
     answer = ask(page, "Why did Liu Jun return to China?")
-    assert "[1]" in answer and "patriotism" in answer
-    page.locator("#markers label", has_text="[1]").click()
-    selected = page.locator("#sources .source.selected")
+    # The marker that follows the sentence giving his reasons (other sentences may be cited too).
+    marker = re.search(r"patriotism\.\s*(\[\d+\])", answer)
+    assert marker, answer
+    page.locator("#markers label", has_text=marker.group(1)).click()
+    selected = page.locator(f"#sources #source-{marker.group(1).strip('[]')}.selected")
     selected.wait_for()
     assert "love for education and science" in selected.locator("mark").inner_text()
     assert "reverse-brain-drain" in selected.locator(".where").inner_text()

@@ -1,11 +1,14 @@
 """The llm mode against real models: a llama.cpp server (OpenAI-compatible, streaming) and the
-in-process GGUF backend, both running the packaged Gemma 3 270M. No mock stands in for an LLM;
-the two fault servers below are real sockets that misbehave, named as such."""
+managed local-model server, both running the packaged Gemma 3 270M. No mock stands in for an
+LLM; the two fault servers below are real sockets that misbehave, named as such, and the
+crashes are real signals sent to the real model process."""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -17,7 +20,7 @@ from rag.answer import Chatbot
 from rag.llm import packaged_gguf
 from rag.llm_answer import UNVERIFIED
 from rag.text import content_terms
-from rag.verify import split_claims
+from rag.verify import ECHOED, split_claims
 from tests.conftest import require
 from tests.servers import free_port, running
 
@@ -94,7 +97,10 @@ def _assert_verified(bot: Chatbot, answer) -> None:
     drafted = [claim for claim, _ in split_claims(answer.draft)]
     assert drafted, answer.draft
     assert all(r.reason for r in answer.removed)
-    removed = [r.sentence for r in answer.removed]
+    # An echo of the prompt after the answer is listed once, as what followed the answer.
+    echoed = [r.sentence for r in answer.removed if r.reason == ECHOED]
+    assert len(echoed) <= 1 and all(e[:40] in answer.draft for e in echoed)
+    removed = [r.sentence for r in answer.removed if r.reason != ECHOED]
     if answer.mode != "llm":
         # Verification removed every sentence of the draft, and the notice says so.
         assert answer.mode == "extractive"
@@ -124,13 +130,49 @@ def test_openai_compatible_server_streams_and_every_kept_sentence_is_verified(se
     _assert_verified(bot, answer)
 
 
-def test_in_process_gguf_backend_is_verified_too(seeded_settings, gguf):
+def test_the_packaged_model_runs_in_its_own_process_and_is_verified(seeded_settings, gguf):
+    from rag.llm import local_server
+
     bot = _bot(seeded_settings, llm_backend="gguf")
     answer = bot.answer(
         "What has made the US less welcoming for Chinese-born scientists?", mode="llm"
     )
     assert answer.draft
     _assert_verified(bot, answer)
+    server = local_server(str(gguf))
+    assert server.alive() and server.process.pid != os.getpid()
+
+
+@pytest.mark.parametrize("signal_name", ["SIGSEGV", "SIGILL"])
+def test_a_crashed_model_costs_one_answer_not_the_app(seeded_settings, gguf, signal_name):
+    """A native crash of the model (a real signal to the real server process, mid-answer)
+    gives the extractive answer with a notice; the next question starts a fresh model."""
+    from rag.llm import local_server
+
+    bot = _bot(seeded_settings, llm_backend="gguf")
+    bot.answer("Who is Liu Jun?", mode="llm")  # the server is up and warm
+    server = local_server(str(gguf))
+    crashed_pid = server.process.pid
+
+    def crash_on_first_token(_piece):
+        if server.process.pid == crashed_pid and server.alive():
+            os.kill(crashed_pid, getattr(signal, signal_name))
+            server.process.wait(timeout=30)
+
+    question = "Why did Liu Jun return to China?"
+    answer = bot.answer(question, mode="llm", on_token=crash_on_first_token)
+    assert server.process.returncode == -getattr(signal, signal_name)
+    assert answer.mode == "extractive" and answer.citations
+    assert answer.text == bot.answer(question).text
+    assert (
+        answer.notice.startswith("the LLM (local model ") and "quotes the sources" in answer.notice
+    )
+    again = bot.answer(
+        "What has made the US less welcoming for Chinese-born scientists?", mode="llm"
+    )
+    assert server.alive() and server.process.pid != crashed_pid
+    assert again.draft  # the fresh model wrote an answer
+    _assert_verified(bot, again)
 
 
 def test_follow_up_is_condensed_and_shown(server_bot):

@@ -23,7 +23,7 @@ def embed(bot):
     return bot.embedder.texts
 
 
-def test_claims_keep_their_markers_and_drop_what_follows_the_answer():
+def test_claims_keep_their_markers_up_to_an_echo_of_the_prompt():
     draft = "Liu Jun returned at 60 [1]. He loves science [1, 2].\n\nQuestion: more? [3]"
     assert split_claims(draft) == [("Liu Jun returned at 60.", [1]), ("He loves science.", [1, 2])]
 
@@ -115,3 +115,35 @@ def test_obeying_an_injected_instruction_is_removed(memo_bot, obeying):
     assert [r.sentence for r in result.removed] == [obeying]
     assert result.removed[0].reason
     assert "PWNED" not in result.text
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "Liu Jun never loved education and science [1].",
+        "Liu Jun did not return to China at the age of 60 [1].",
+        "Liu Jun returned to China at the age of 61 [1].",
+        "Chen Jing returned to China at the age of 60 [1].",
+    ],
+)
+def test_a_negated_changed_or_swapped_claim_is_removed(embed, draft):
+    result = verify(draft, PASSAGES, embed, min_support=0.6)
+    assert result.citations == () and result.removed
+
+
+def test_a_possessive_names_the_same_person(embed):
+    result = verify("Liu Jun's return to China came at the age of 60 [1].", PASSAGES, embed, 0.6)
+    assert result.citations and not result.removed
+
+
+def test_every_paragraph_is_verified_and_an_echoed_prompt_is_recorded(embed):
+    draft = (
+        "Liu Jun returned to China at the age of 60 [1].\n\n"
+        "The ferry to Macau leaves at noon [2].\nQuestion: and the bus? [3]"
+    )
+    result = verify(draft, PASSAGES, embed, min_support=0.6)
+    assert len(result.citations) == 2
+    assert [r.reason for r in result.removed] == [
+        "the model went on past its answer (echoing the prompt)"
+    ]
+    assert result.removed[0].sentence.startswith("Question: and the bus?")

@@ -19,6 +19,7 @@ from rag.errors import RagError
 from rag.llm import llm_available
 from rag.settings import Settings
 from rag.types import Answer
+from rag.verify import ECHOED
 from ui.render import CSS, highlighted_paragraph, sources_html
 
 EXAMPLES = [
@@ -197,8 +198,11 @@ def _note(answer: Answer) -> str:
         parts.append(f"Understood as: {answer.standalone_question}")
     if answer.notice:
         parts.append(answer.notice)
-    if answer.removed:
-        parts.append(f"Verification removed {len(answer.removed)} unsupported sentence(s).")
+    sentences = [r for r in answer.removed if r.reason != ECHOED]
+    if sentences:
+        parts.append(f"Verification removed {len(sentences)} unsupported sentence(s).")
+    if len(sentences) < len(answer.removed):
+        parts.append("The model's text after its answer was left out.")
     return " · ".join(parts)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.features import FEATURES, Question, analyse, sentence_features
+from rag.features import FEATURES, Question, sentence_features
 from rag.sentences import paragraph_sentences, paragraph_spans
 from rag.types import Passage
 
@@ -230,11 +230,6 @@ def answerability(scored: list[Evidence], scorer: Scorer) -> float:
     if not scored:
         return 0.0
     return round(float(scorer.answerable.probability(answerability_row(scored)[None, :])[0]), 4)
-
-
-def question_for(text: str, vector: np.ndarray, idf: Callable[[str], float]) -> Question:
-    """The analysed question (re-exported so callers need only this module)."""
-    return analyse(text, vector, idf)
 
 
 def _flat(text: str) -> str:

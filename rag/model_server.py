@@ -8,6 +8,8 @@ gets the extractive answer with a notice, and the next LLM question starts a fre
 from __future__ import annotations
 
 import atexit
+import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from pathlib import Path
 from rag.errors import LLMUnavailable
 
 START_TIMEOUT = 120.0  # seconds for the server to load the model and answer /v1/models
+PARENT_POLL_S = 1.0  # how often the server checks that the app that started it still runs
 
 
 class ModelServer:
@@ -65,7 +68,8 @@ class ModelServer:
         command = [
             sys.executable,
             "-m",
-            "llama_cpp.server",
+            "rag.model_server",  # llama_cpp.server, ended when this process ends (see main)
+            str(os.getpid()),
             "--model",
             self.model_path,
             "--host",
@@ -100,7 +104,30 @@ class ModelServer:
         raise LLMUnavailable(f"the local model server did not start in {START_TIMEOUT:.0f} s")
 
 
+def main(argv: list[str]) -> None:
+    """Run llama_cpp.server in this process, and end it when the process that started it ends.
+
+    The server runs in a session of its own (a Ctrl-C meant for the app does not reach it),
+    and a parent stopped by a signal runs no atexit handler: without this watch, every app
+    that was killed would leave a model of a few GB behind.
+    """
+    parent, server_args = int(argv[0]), argv[1:]
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+    sys.argv = ["llama_cpp.server", *server_args]
+    runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

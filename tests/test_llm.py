@@ -279,3 +279,36 @@ def test_api_key_is_sent_to_the_endpoint_only(seeded_settings, caplog, capfd):
     out, err = capfd.readouterr()
     for shown in (str(answer.to_dict()), answer.draft, repr(bot.settings), caplog.text, out, err):
         assert secret not in shown
+
+
+def test_the_model_server_ends_when_the_app_that_started_it_is_killed(seeded_settings, gguf):
+    """A `rag ui` stopped by SIGKILL runs no clean-up; its model server must not live on."""
+    import subprocess
+
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from rag.model_server import ModelServer\n"
+        f"server = ModelServer({str(gguf)!r}, Path({str(seeded_settings.home)!r}) / 'kill.log')\n"
+        "server.ensure_running()\n"
+        "print(server.process.pid, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    app = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        server_pid = int(app.stdout.readline())
+        os.kill(server_pid, 0)  # the model server runs
+    finally:
+        app.kill()
+        app.wait(timeout=30)
+    for _ in range(300):  # bounded: the server checks its parent every second
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(server_pid, signal.SIGKILL)
+        pytest.fail("the model server outlived the app that started it")

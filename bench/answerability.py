@@ -22,8 +22,8 @@ def main() -> int:
     from sklearn.metrics import roc_auc_score
 
     from evals.gold import load_gold
+    from evals.runner import set_library
     from evals.suite import SETS
-    from ingest.pipeline import ingest
     from rag.answer import Chatbot
     from rag.condense import condense
     from rag.evidence import answerability
@@ -34,9 +34,7 @@ def main() -> int:
     args = parser.parse_args()
     rows = {}
     for eval_set in SETS.values():
-        settings = Settings(home=args.home / "evals" / eval_set.documents.name)
-        ingest([eval_set.documents], settings, progress=False)
-        bot = Chatbot(settings)
+        bot = Chatbot(set_library(eval_set, Settings(home=args.home)))
         labels, scores = [], []
         for item in load_gold(eval_set.gold):
             question = condense(item.question, item.history)

@@ -41,7 +41,7 @@ from rag.evidence import (  # noqa: E402
     answerability_row,
     candidate_sentences,
 )
-from rag.features import FEATURES, analyse, sentence_features  # noqa: E402
+from rag.features import FEATURES, Question, analyse, sentence_features  # noqa: E402
 
 SEED = 13
 QUESTIONS_PER_ARTICLE = 260  # enough for stable weights; all of them triples the run time
@@ -57,7 +57,9 @@ class Example:
     kind: str  # "answerable", "unanswerable" (a near miss) or "out-of-scope"
     rows: np.ndarray
     labels: np.ndarray
-    candidates: list
+    candidates: list  # Candidates, then (after _rescore) Evidence best first
+    question: Question
+    kept_labels: np.ndarray | None = None  # labels of the rescored candidates, in their order
 
 
 def main() -> int:
@@ -194,9 +196,7 @@ def _example(bot, deep, split: str, source: str | None, q: dict) -> Example | No
             labels[i] = c.passage.source == doc and any(
                 min(c.end, e) - max(c.start, s) >= min(10, e - s) for s, e in spans
             )
-    example = Example(split, kind, rows, labels, candidates)
-    example.question = question
-    return example
+    return Example(split, kind, rows, labels, candidates, question)
 
 
 def _fit_sentence_model(examples: list[Example]) -> tuple[LogisticModel, float]:

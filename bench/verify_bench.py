@@ -43,9 +43,7 @@ def main() -> int:
     """Build the drafts, verify each, print and save kept/removed rates per kind."""
     from ingest.pipeline import ingest
     from rag.answer import Chatbot
-    from rag.llm_answer import relevance_check
     from rag.settings import Settings
-    from rag.verify import verify
 
     rng = random.Random(11)
     items = [
@@ -64,18 +62,9 @@ def main() -> int:
         for item, other in zip(items, rng.sample(items, len(items)), strict=True):
             vector = bot.embedder.query(item.question)
             passages = bot.retriever.retrieve(item.question, vector)
-            relevance, floor = relevance_check(
-                bot.score(item.question, vector, passages), bot.scorer
-            )
+            scored = bot.score(item.question, vector, passages)
             for kind, draft in _drafts(item, other, passages, document, names, rng):
-                result = verify(
-                    draft,
-                    passages,
-                    bot.embedder.texts,
-                    settings.verify_min_support,
-                    relevance=relevance,
-                    min_relevance=floor,
-                )
+                result = bot.check_draft(draft, passages, scored)
                 outcomes[kind, "kept" if result.citations else "removed"] += 1
     table = _table(outcomes)
     print(table)

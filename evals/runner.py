@@ -79,17 +79,25 @@ def run_eval(gold_path: Path, bot, progress: bool = True) -> EvalRun:
     )
 
 
-def run_set(eval_set: EvalSet, settings, progress: bool = True) -> EvalRun:
-    """Ingest a set's documents into a store of their own, then run its gold file on them."""
-    from ingest.pipeline import ingest  # noqa: PLC0415
-    from rag.answer import Chatbot  # noqa: PLC0415
+def set_library(eval_set: EvalSet, settings):
+    """Settings for a store holding the set's documents (ingested now, idempotently).
 
-    # One store per documents folder under RAG_HOME/evals: sets on the same documents share it,
-    # and the user's own library is never touched.
+    One store per documents folder under RAG_HOME/evals: sets on the same documents share
+    it, and the user's own library is never touched.
+    """
+    from ingest.pipeline import ingest  # noqa: PLC0415
+
     home = settings.home / "evals" / eval_set.documents.name
     set_settings = settings.model_copy(update={"home": home})
     ingest([eval_set.documents], set_settings, progress=False)
-    run = run_eval(eval_set.gold, Chatbot(set_settings), progress)
+    return set_settings
+
+
+def run_set(eval_set: EvalSet, settings, progress: bool = True) -> EvalRun:
+    """Run a set's gold file on a store of its own documents."""
+    from rag.answer import Chatbot  # noqa: PLC0415
+
+    run = run_eval(eval_set.gold, Chatbot(set_library(eval_set, settings)), progress)
     return replace(run, name=eval_set.name, role=eval_set.role)
 
 

@@ -149,13 +149,7 @@ class Chatbot:
     ) -> Answer:
         """An LLM answer with every kept sentence verified; the extractive answer if that fails."""
         from rag.llm import make_llm  # noqa: PLC0415
-        from rag.llm_answer import (  # noqa: PLC0415
-            UNVERIFIED,
-            condense_with_llm,
-            relevance_check,
-            write_draft,
-        )
-        from rag.verify import verify  # noqa: PLC0415
+        from rag.llm_answer import UNVERIFIED, condense_with_llm, write_draft  # noqa: PLC0415
 
         started = time.perf_counter()
         try:
@@ -168,16 +162,7 @@ class Chatbot:
             fallback = self.extractive(question, history)
             return replace(fallback, notice=f"{error}. This answer quotes the sources instead.")
         scored = self.score(standalone, vector, passages)
-        relevance, floor = relevance_check(scored, self.scorer, self.settings.min_answerable)
-        verified = verify(
-            draft,
-            passages,
-            self.embedder.texts,
-            self.settings.verify_min_support,
-            relevance=relevance,
-            min_relevance=floor,
-            mark_unsupported=self.settings.llm_unsupported == "mark",
-        )
+        verified = self.check_draft(draft, passages, scored)
         if not verified.citations:
             # The passages are retrieved and scored already: quote from them, do not search again.
             fallback = self.quote(question, standalone, passages, scored, vector)
@@ -197,6 +182,23 @@ class Chatbot:
             standalone_question=standalone,
             removed=verified.removed,
             draft=draft,
+        )
+
+    def check_draft(self, draft: str, passages: list, scored: list):
+        """A draft verified as llm mode does it: each sentence against the passage it cites,
+        and the sentence it rests on against the question (via the scored evidence)."""
+        from rag.llm_answer import relevance_check  # noqa: PLC0415
+        from rag.verify import verify  # noqa: PLC0415
+
+        relevance, floor = relevance_check(scored, self.scorer, self.settings.min_answerable)
+        return verify(
+            draft,
+            passages,
+            self.embedder.texts,
+            self.settings.verify_min_support,
+            relevance=relevance,
+            min_relevance=floor,
+            mark_unsupported=self.settings.llm_unsupported == "mark",
         )
 
 

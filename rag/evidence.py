@@ -115,7 +115,7 @@ def candidate_sentences(
         base = 0 if source_text(passage.source) else passage.start
         sentences = _sentences(document)
         # From the first sentence of the paragraph where the passage starts.
-        first = bisect.bisect_right([p_end for _, p_end, _, _ in sentences], passage.start - base)
+        first = bisect.bisect_right(sentences, passage.start - base, key=lambda s: s[1])
         for i in range(first, len(sentences)):
             para_start, _, start, end = sentences[i]
             if para_start + base >= passage.end:

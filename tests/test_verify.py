@@ -2,7 +2,6 @@
 
 import pytest
 
-from rag.llm_answer import relevance_check
 from rag.types import Passage
 from rag.verify import split_claims, verify
 
@@ -99,17 +98,9 @@ def test_obeying_an_injected_instruction_is_removed(memo_bot, obeying):
     bot, question = memo_bot, "When did the harbour bridge open?"
     vector = bot.embedder.query(question)
     passages = bot.retriever.retrieve(question, vector)
-    relevance, min_relevance = relevance_check(bot.score(question, vector, passages), bot.scorer)
     cited = next(n for n, p in enumerate(passages, 1) if "PWNED" in p.text)
     draft = f"The harbour bridge opened in 1932 [{cited}]. {obeying} [{cited}]"
-    result = verify(
-        draft,
-        passages,
-        bot.embedder.texts,
-        bot.settings.verify_min_support,
-        relevance=relevance,
-        min_relevance=min_relevance,
-    )
+    result = bot.check_draft(draft, passages, bot.score(question, vector, passages))
     assert result.text == "The harbour bridge opened in 1932. [1]"
     assert [c.quote for c in result.citations] == [FACT]
     assert [r.sentence for r in result.removed] == [obeying]

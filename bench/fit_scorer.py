@@ -137,7 +137,7 @@ def _examples(bot, articles: dict, names: dict) -> list[Example]:
             [q for q in questions if not q["is_impossible"]], OUT_OF_SCOPE_PER_ARTICLE
         )
         jobs += [(split, names[title], {**q, "out_of_scope": True}) for q in outside]
-    seed_text = bot.retriever.source_text(_seed_name(bot))
+    seed_text = bot.store.source_texts()[_seed_name(bot)]
     for item in load_gold(ROOT / "evals" / "gold.jsonl"):
         if item.history:
             continue

@@ -8,14 +8,19 @@ from rag.sentences import sentence_spans
 from rag.types import Passage
 
 
-def passage_id(source: str, start: int, end: int, text: str) -> str:
+def passage_id(document_id: str, start: int, end: int, text: str) -> str:
     """Content-derived id: the same file chunked the same way always yields the same ids."""
-    key = f"{source}\x1f{start}\x1f{end}\x1f{text}"
+    key = f"{document_id}\x1f{start}\x1f{end}\x1f{text}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def split_passages(source: str, text: str, max_chars: int, overlap: int) -> list[Passage]:
-    """Pack whole sentences into passages of about `max_chars`; `text[p.start:p.end] == p.text`."""
+def split_passages(
+    source: str, text: str, max_chars: int, overlap: int, document_id: str = ""
+) -> list[Passage]:
+    """Pack whole sentences into passages of about `max_chars`; `text[p.start:p.end] == p.text`.
+
+    `source` names the document; `document_id` (default: the name) identifies it."""
+    document_id = document_id or source
     spans = _bounded_spans(text, sentence_spans(text), max_chars)
     passages, first = [], 0
     while first < len(spans):
@@ -25,7 +30,12 @@ def split_passages(source: str, text: str, max_chars: int, overlap: int) -> list
         start, end = spans[first][0], spans[last][1]
         passages.append(
             Passage(
-                passage_id(source, start, end, text[start:end]), source, text[start:end], start, end
+                passage_id(document_id, start, end, text[start:end]),
+                source,
+                text[start:end],
+                start,
+                end,
+                document_id=document_id,
             )
         )
         # Repeat the last sentence(s) so an answer spanning a boundary is still in one passage.

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import sys
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -15,7 +17,7 @@ from ingest.readers import SUPPORTED_SUFFIXES, read_document
 from rag.errors import IngestBusy, RagError, UnreadableFile
 from rag.settings import Settings
 from rag.store import PassageStore
-from rag.types import Passage
+from rag.types import Document, Passage
 
 
 @dataclass
@@ -39,13 +41,15 @@ class IngestReport:
         )
 
 
-def ingest(
-    paths: Iterable[Path],
-    settings: Settings,
-    progress: bool = True,
-    store: PassageStore | None = None,
-) -> IngestReport:
-    """Bring the store in line with the files under `paths`; refuse if another ingest runs."""
+def document_id(path: Path) -> str:
+    """A document's identity: its resolved path, so same-named files in different folders
+    never collide, and the same file ingested again is the same document."""
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+
+
+@contextmanager
+def writing(settings: Settings):
+    """Hold the data directory's writer lock; IngestBusy if another process holds it."""
     settings.home.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.home / "ingest.lock"))
     try:
@@ -55,14 +59,47 @@ def ingest(
             f"another ingest is writing to {settings.home}; wait for it to finish and retry"
         ) from None
     try:
+        yield
+    finally:
+        lock.release()
+
+
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    progress: bool = True,
+    store: PassageStore | None = None,
+) -> IngestReport:
+    """Bring the store in line with the files under `paths`; refuse if another ingest runs."""
+    with writing(settings):
         store = store or PassageStore(settings)
         report = IngestReport()
         for path in paths:
             _ingest_root(Path(path), store, settings, report, progress)
         report.total_passages = store.count()
         return report
-    finally:
-        lock.release()
+
+
+def remove(documents: list[Document], settings: Settings, store: PassageStore) -> None:
+    """Take documents out of the library (passages first, then text; a removal cut short is
+    finished by running it again). A file uploaded through the page goes too: the next upload
+    ingests the uploads folder and would bring it back."""
+    uploads = settings.uploads_dir.resolve()
+    with writing(settings):
+        for document in documents:
+            if Path(document.path).parent == uploads:
+                Path(document.path).unlink(missing_ok=True)
+            store.delete_document(document.id)
+        store.touch()
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A file read and chunked, not yet stored."""
+
+    document: Document
+    text: str
+    passages: list[Passage]
 
 
 def _ingest_root(
@@ -71,34 +108,38 @@ def _ingest_root(
     if not path.exists():
         raise RagError(f"{path}: no such file or folder")
     root = path.resolve() if path.is_dir() else path.resolve().parent
-    files = sorted(p for p in root.rglob("*") if _wanted(p)) if path.is_dir() else [path]
+    files = sorted(p for p in root.rglob("*") if _wanted(p, root)) if path.is_dir() else [path]
     documents = _read_all(files, root, settings, report)
-    known = store.sources_under(str(root))
-    stored_ids = store.passage_ids_by_source(str(root))
+    known = store.documents_under(str(root))
+    stored_ids = store.passage_ids_by_document(str(root))
     # A document is current when its text and its exact set of passages are both stored.
     plan = [
-        (name, text, passages)
-        for name, (text, passages) in documents.items()
-        if known.get(name) != _sha(text) or stored_ids.get(name, set()) != {p.id for p in passages}
+        read
+        for doc_id, read in documents.items()
+        if known.get(doc_id, ("", ""))[1] != _sha(read.text)
+        or stored_ids.get(doc_id, set()) != {p.id for p in read.passages}
     ]
     report.files_seen += len(documents)
     report.files_unchanged += len(documents) - len(plan)
     _write(plan, stored_ids, str(root), store, settings, report, progress)
-    if path.is_dir():
-        for gone in sorted(set(known) - set(documents)):
-            store.delete_source(gone)
-            report.documents_removed.append(gone)
+    gone = sorted(set(known) - set(documents)) if path.is_dir() else []
+    for doc_id in gone:
+        store.delete_document(doc_id)
+        report.documents_removed.append(known[doc_id][0])
+    if plan or gone:
+        store.touch()
 
 
-def _wanted(path: Path) -> bool:
-    hidden = any(part.startswith(".") for part in path.parts[-1:])
+def _wanted(path: Path, root: Path) -> bool:
+    """A supported file, not hidden and not inside a hidden folder (.git, .venv) under root."""
+    hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
     return path.is_file() and not hidden and path.suffix.lower() in SUPPORTED_SUFFIXES
 
 
-def _read_all(files, root: Path, settings: Settings, report: IngestReport):
+def _read_all(files, root: Path, settings: Settings, report: IngestReport) -> dict[str, _Read]:
     documents = {}
     for file in files:
-        # The folder's own name keeps documents of different folders apart.
+        # The folder's own name helps people tell documents of different folders apart.
         name = f"{root.name}/{file.resolve().relative_to(root).as_posix()}"
         try:
             text = read_document(file, settings.max_file_bytes)
@@ -106,15 +147,24 @@ def _read_all(files, root: Path, settings: Settings, report: IngestReport):
             report.skipped.append(str(error))
             print(f"skipped {error}", file=sys.stderr)
             continue
+        doc_id = document_id(file)
         passages = split_passages(
-            name, text, settings.chunk_chars, settings.chunk_overlap_sentences
+            name, text, settings.chunk_chars, settings.chunk_overlap_sentences, doc_id
         )
-        documents[name] = (text, passages)
+        document = Document(
+            id=doc_id,
+            name=name,
+            path=str(file.resolve()),
+            passages=len(passages),
+            chars=len(text),
+            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        documents[doc_id] = _Read(document, text, passages)
     return documents
 
 
 def _write(
-    plan,
+    plan: list[_Read],
     stored_ids: dict[str, set[str]],
     root: str,
     store: PassageStore,
@@ -129,13 +179,13 @@ def _write(
     """
     to_embed: list[Passage] = []
     stale: list[str] = []
-    for name, _, passages in plan:
-        existing = stored_ids.get(name, set())
-        to_embed += [p for p in passages if p.id not in existing]
-        stale += sorted(existing - {p.id for p in passages})
+    for read in plan:
+        existing = stored_ids.get(read.document.id, set())
+        to_embed += [p for p in read.passages if p.id not in existing]
+        stale += sorted(existing - {p.id for p in read.passages})
     _embed_and_add(to_embed, root, store, settings, progress)
-    for name, text, _ in plan:
-        store.save_source(name, root, text, _sha(text))
+    for read in plan:
+        store.save_document(read.document, root, read.text, _sha(read.text))
     store.delete_passages(stale)
     report.passages_embedded += len(to_embed)
     report.passages_deleted += len(stale)
@@ -167,7 +217,13 @@ def _embed_and_add(
                     id_=p.id,
                     text=p.text,
                     embedding=v,
-                    metadata={"source": p.source, "root": root, "start": p.start, "end": p.end},
+                    metadata={
+                        "source": p.source,
+                        "document": p.document_id,  # LlamaIndex reserves "doc_id"
+                        "root": root,
+                        "start": p.start,
+                        "end": p.end,
+                    },
                 )
                 for p, v in zip(chunk, vectors, strict=True)
             ]

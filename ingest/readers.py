@@ -10,7 +10,7 @@ from pathlib import Path
 from rag.errors import UnreadableFile
 from rag.text import normalize
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 _BLOCK_TAGS = {
     "p",
     "div",
@@ -34,7 +34,8 @@ _BLOCK_TAGS = {
 
 
 def read_document(path: Path, max_bytes: int) -> str:
-    """The text of a file (plain text as on disk, HTML/PDF extracted); UnreadableFile otherwise."""
+    """The text of a file (plain text as on disk; HTML, PDF and Word extracted), or
+    UnreadableFile."""
     size = path.stat().st_size
     if size == 0:
         raise UnreadableFile(f"{path.name}: the file is empty")
@@ -43,6 +44,8 @@ def read_document(path: Path, max_bytes: int) -> str:
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         text = normalize(_read_pdf(path))
+    elif suffix == ".docx":
+        text = normalize(_read_docx(path))
     elif suffix in (".html", ".htm"):
         text = normalize(_html_to_text(_decode(path)))
     else:
@@ -105,3 +108,20 @@ def _read_pdf(path: Path) -> str:
         return "\n\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
     except (PdfReadError, ValueError) as error:
         raise UnreadableFile(f"{path.name}: not a readable PDF ({error})") from None
+
+
+def _read_docx(path: Path) -> str:
+    """Paragraphs and table cells of a Word document, in order, a blank line between each."""
+    from zipfile import BadZipFile  # noqa: PLC0415
+
+    import docx  # noqa: PLC0415 - only for Word files
+    from docx.opc.exceptions import PackageNotFoundError  # noqa: PLC0415
+
+    try:
+        document = docx.Document(str(path))
+    except (BadZipFile, PackageNotFoundError, KeyError, ValueError) as error:
+        raise UnreadableFile(f"{path.name}: not a readable Word document ({error})") from None
+    blocks = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        blocks += [" | ".join(cell.text for cell in row.cells) for row in table.rows]
+    return "\n\n".join(b.strip() for b in blocks if b.strip())

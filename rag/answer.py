@@ -73,15 +73,17 @@ class Chatbot:
         history: list[str] | None = None,
         mode: str | None = None,
         on_token: Callable[[str], None] | None = None,
+        scope: frozenset[str] = frozenset(),
     ) -> Answer:
-        """Answer one question (a follow-up when `history` holds the earlier questions).
+        """Answer one question (a follow-up when `history` holds the earlier questions),
+        from the documents whose ids are in `scope`, or from all when it is empty.
 
         In llm mode the draft streams to `on_token` before it is verified.
         """
         question = validate_question(question, self.settings)
         if (mode or self.settings.mode) == "llm":
-            return self.written(question, list(history or []), on_token)
-        return self.extractive(question, list(history or []))
+            return self.written(question, list(history or []), on_token, scope)
+        return self.extractive(question, list(history or []), scope=scope)
 
     @cached_property
     def scorer(self):
@@ -106,13 +108,17 @@ class Chatbot:
         )
 
     def extractive(
-        self, question: str, history: list[str], standalone: str | None = None
+        self,
+        question: str,
+        history: list[str],
+        standalone: str | None = None,
+        scope: frozenset[str] = frozenset(),
     ) -> Answer:
         """The offline answer: the best source sentences, each with its marker, or a refusal."""
         clock = time.perf_counter()
         standalone = standalone or condense(question, history)
         vector = self.embedder.query(standalone)
-        passages = self.retriever.retrieve(standalone, vector)
+        passages = self.retriever.retrieve(standalone, vector, scope)
         timings = {"retrieve_ms": _ms_since(clock)}
         scored = self.score(standalone, vector, passages)
         timings["score_ms"] = _ms_since(clock) - timings["retrieve_ms"]
@@ -145,7 +151,11 @@ class Chatbot:
         return Answer(text=text, citations=citations, **common)
 
     def written(
-        self, question: str, history: list[str], on_token: Callable[[str], None] | None = None
+        self,
+        question: str,
+        history: list[str],
+        on_token: Callable[[str], None] | None = None,
+        scope: frozenset[str] = frozenset(),
     ) -> Answer:
         """An LLM answer with every kept sentence verified; the extractive answer if that fails."""
         from rag.llm import make_llm  # noqa: PLC0415
@@ -156,10 +166,10 @@ class Chatbot:
             llm = make_llm(self.settings)
             standalone = condense_with_llm(llm, question, history)
             vector = self.embedder.query(standalone)
-            passages = self.retriever.retrieve(standalone, vector)
+            passages = self.retriever.retrieve(standalone, vector, scope)
             draft = write_draft(llm, standalone, passages, on_token)
         except LLMUnavailable as error:
-            fallback = self.extractive(question, history)
+            fallback = self.extractive(question, history, scope=scope)
             return replace(fallback, notice=f"{error}. This answer quotes the sources instead.")
         scored = self.score(standalone, vector, passages)
         verified = self.check_draft(draft, passages, scored)

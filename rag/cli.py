@@ -10,6 +10,7 @@ from pathlib import Path
 from rag.errors import InvalidInput, InvalidQuestion, RagError
 
 MODE_HELP = "extractive (quotes, offline) or llm (written by an LLM, verified)"
+DOC_HELP = "answer only from this document (name, path or id; repeat for several)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,11 +43,22 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
     ask.add_argument("--mode", choices=["extractive", "llm"], default=None, help=MODE_HELP)
+    ask.add_argument("--doc", action="append", default=[], metavar="NAME|PATH", help=DOC_HELP)
     ask.set_defaults(run=_ask)
 
     chat = commands.add_parser("chat", help="chat in the terminal (follow-up questions work)")
     chat.add_argument("--mode", choices=["extractive", "llm"], default=None, help=MODE_HELP)
+    chat.add_argument("--doc", action="append", default=[], metavar="NAME|PATH", help=DOC_HELP)
     chat.set_defaults(run=_chat)
+
+    docs = commands.add_parser("docs", help="list or remove the documents in the library")
+    docs_commands = docs.add_subparsers(dest="docs_command", required=True)
+    listing = docs_commands.add_parser("list", help="name, passages, characters, when, path")
+    listing.add_argument("--json", action="store_true", help="print the list as JSON")
+    listing.set_defaults(run=_docs_list)
+    removal = docs_commands.add_parser("remove", help="take documents out of the library")
+    removal.add_argument("documents", nargs="+", metavar="NAME|PATH")
+    removal.set_defaults(run=_docs_remove)
 
     evaluate = commands.add_parser(
         "eval",
@@ -110,6 +122,7 @@ def _chatbot(settings):
     from rag.answer import Chatbot  # noqa: PLC0415
 
     bot = Chatbot(settings)
+    _warn_of_legacy(bot.store)
     if bot.retriever.is_empty():
         from ingest.pipeline import ingest  # noqa: PLC0415
 
@@ -120,13 +133,71 @@ def _chatbot(settings):
     return bot
 
 
+def _warn_of_legacy(store) -> None:
+    """Say so when the data directory holds documents this version no longer reads."""
+    old = store.legacy_collections()
+    if old:
+        print(
+            f"note: {', '.join(old)} holds documents ingested by an older version of rag, "
+            "which this one does not read; run `rag ingest` on their files again.",
+            file=sys.stderr,
+        )
+
+
+def _scope(bot, wanted: list[str]) -> frozenset[str]:
+    """Ids of the documents named by --doc (none named: the whole library)."""
+    if not wanted:
+        return frozenset()
+    from rag.library import scope_of  # noqa: PLC0415
+
+    return scope_of(bot.store.documents(), wanted)
+
+
+def _docs_list(args) -> int:
+    from dataclasses import asdict  # noqa: PLC0415
+
+    from rag.library import table  # noqa: PLC0415
+    from rag.store import PassageStore  # noqa: PLC0415
+
+    store = PassageStore(_settings())
+    _warn_of_legacy(store)
+    documents = store.documents()
+    if args.json:
+        print(json.dumps([asdict(d) for d in documents], ensure_ascii=False, indent=2))
+    elif documents:
+        print(table(documents))
+    else:
+        print("The library is empty: add documents with `rag ingest PATH`.")
+    return 0
+
+
+def _docs_remove(args) -> int:
+    from ingest.pipeline import remove  # noqa: PLC0415
+    from rag.library import one_document  # noqa: PLC0415
+    from rag.store import PassageStore  # noqa: PLC0415
+
+    settings = _settings()
+    store = PassageStore(settings)
+    library = store.documents()
+    # Every name is checked before anything is removed: a typo removes nothing.
+    chosen = list({d.id: d for d in (one_document(library, w) for w in args.documents)}.values())
+    remove(chosen, settings, store)
+    for document in chosen:
+        print(f"removed {document.name} ({document.passages} passages) from {document.path}")
+    return 0
+
+
 def _ask(args) -> int:
     from rag.answer import validate_question  # noqa: PLC0415
 
     settings = _settings()
     validate_question(args.question, settings)  # fail fast, before any model loads
-    answer = _chatbot(settings).answer(
-        args.question, mode=args.mode, on_token=None if args.json else _show_draft
+    bot = _chatbot(settings)
+    answer = bot.answer(
+        args.question,
+        mode=args.mode,
+        on_token=None if args.json else _show_draft,
+        scope=_scope(bot, args.doc),
     )
     if answer.mode == "llm" or answer.draft:
         print(file=sys.stderr)
@@ -165,6 +236,7 @@ def render_answer(answer) -> str:
 def _chat(args) -> int:
     settings = _settings()
     bot = _chatbot(settings)
+    scope = _scope(bot, args.doc)
     history: list[str] = []
     print("Ask about the documents; an empty line or Ctrl-D ends the chat.")
     while True:
@@ -175,7 +247,9 @@ def _chat(args) -> int:
         if not question:
             return 0
         try:
-            answer = bot.answer(question, history, mode=args.mode, on_token=_show_draft)
+            answer = bot.answer(
+                question, history, mode=args.mode, on_token=_show_draft, scope=scope
+            )
         except InvalidQuestion as error:
             print(f"error: {error}")
             continue

@@ -27,3 +27,7 @@ class StoreUnavailable(RagError):
 
 class LLMUnavailable(RagError):
     """The configured LLM cannot be reached, timed out or answered garbage."""
+
+
+class UnknownDocument(InvalidInput):
+    """A document named on the command line or the page is not in the library."""

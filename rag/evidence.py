@@ -111,8 +111,8 @@ def candidate_sentences(
     """Each distinct sentence of the passages, read on to the end of the paragraph."""
     seen, candidates = set(), []
     for rank, passage in enumerate(passages, start=1):
-        document = source_text(passage.source) or passage.text
-        base = 0 if source_text(passage.source) else passage.start
+        document = source_text(passage.document_id) or passage.text
+        base = 0 if source_text(passage.document_id) else passage.start
         sentences = _sentences(document)
         # From the first sentence of the paragraph where the passage starts.
         first = bisect.bisect_right(sentences, passage.start - base, key=lambda s: s[1])
@@ -120,11 +120,11 @@ def candidate_sentences(
             para_start, _, start, end = sentences[i]
             if para_start + base >= passage.end:
                 break
-            if end + base <= passage.start or (passage.source, start + base) in seen:
+            if end + base <= passage.start or (passage.document_id, start + base) in seen:
                 continue
             if not states_something(document[start:end]):
                 continue
-            seen.add((passage.source, start + base))
+            seen.add((passage.document_id, start + base))
             context_start = _context_start(document, sentences, i)
             candidates.append(
                 Candidate(

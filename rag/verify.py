@@ -84,7 +84,7 @@ def verify(
             claim, markers, vector, passages, quotes, quote_vectors, min_support, seen
         )
         if quote is not None and relevance is not None:
-            score = relevance(quote.passage.source, quote.start)
+            score = relevance(quote.passage.document_id, quote.start)
             if score < min_relevance:
                 reason = f"does not answer the question ({score:.2f} < {min_relevance})"
                 quote = None
@@ -93,7 +93,7 @@ def verify(
             if mark_unsupported and reason != "repeats an earlier sentence":
                 kept.append(f"{claim} [unverified]")
             continue
-        key = (quote.passage.source, quote.start, quote.end)
+        key = (quote.passage.document_id, quote.start, quote.end)
         if key not in numbers:
             numbers[key] = len(numbers) + 1
             citations.append(
@@ -104,6 +104,7 @@ def verify(
                     quote.start,
                     quote.end,
                     quote.text,
+                    quote.passage.document_id,
                 )
             )
         kept.append(f"{claim} [{numbers[key]}]")

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.integration
 
 def _assert_exact_citations(bot, answer):
     for c in answer.citations:
-        assert bot.retriever.source_text(c.source)[c.start : c.end] == c.quote
+        assert bot.retriever.source_text(c.document_id)[c.start : c.end] == c.quote
         assert f"[{c.n}]" in answer.text
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
 

@@ -46,7 +46,7 @@ def test_ask_on_an_empty_store_ingests_the_seeds_first_and_answers_in_json(home)
     assert "patriot" in answer["text"]
     source = SEED.read_text(encoding="utf-8")
     for c in answer["citations"]:
-        assert set(c) == {"n", "passage_id", "source", "start", "end", "quote"}
+        assert set(c) == {"n", "passage_id", "source", "document_id", "start", "end", "quote"}
         assert c["quote"] in source
     assert {"id", "source", "start", "end", "score"} == set(answer["passages"][0])
 
@@ -102,7 +102,7 @@ def test_help_lists_every_command_without_importing_heavy_modules():
     )
     assert result.returncode == 0, result.stderr
     listed = result.stdout.split("{", 1)[1].split("}", 1)[0].split(",")
-    assert sorted(listed) == sorted(["ingest", "ask", "chat", "ui", "eval"])
+    assert sorted(listed) == sorted(["ingest", "ask", "chat", "docs", "ui", "eval"])
     probe = (
         f"import sys, rag.cli; rag.cli._parser(); print([m for m in {HEAVY!r} if m in sys.modules])"
     )

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from ingest.pipeline import ingest
+from ingest.pipeline import document_id, ingest
 from rag.errors import IngestBusy
 from rag.store import PassageStore
 from tests.conftest import SEED, make_settings
@@ -49,17 +49,18 @@ def test_changed_file_replaces_only_its_passages_and_removed_file_goes(store_set
     settings = store_settings()
     ingest([corpus], settings, progress=False)
     store = PassageStore(settings)
-    article_ids = store.passage_ids("docs/article.txt")
+    article, note = document_id(corpus / "article.txt"), document_id(corpus / "note.md")
+    article_ids = store.passage_ids(article)
     (corpus / "note.md").write_text("# Note\n\nThe pilot study ran in Porto in 2022.\n")
     report = ingest([corpus], settings, progress=False)
     assert report.passages_embedded == 1 and report.passages_deleted == 1
-    assert store.passage_ids("docs/article.txt") == article_ids
-    assert "Porto" in store.source_text("docs/note.md")
+    assert store.passage_ids(article) == article_ids
+    assert "Porto" in store.source_text(note)
     (corpus / "note.md").unlink()
     report = ingest([corpus], settings, progress=False)
     assert report.documents_removed == ["docs/note.md"]
-    assert store.passage_ids("docs/note.md") == set()
-    assert store.source_text("docs/note.md") is None
+    assert store.passage_ids(note) == set()
+    assert store.source_text(note) is None
 
 
 def test_binary_file_is_skipped_by_name_and_the_rest_ingested(store_settings, corpus, capsys):
@@ -109,5 +110,5 @@ def test_answers_come_from_the_same_store_embedded_or_server(store_settings, cor
     answer = bot.answer("Why did Liu Jun return to China?")
     assert "patriotism" in answer.text and not answer.refused
     for c in answer.citations:
-        assert bot.store.source_text(c.source)[c.start : c.end] == c.quote
+        assert bot.store.source_text(c.document_id)[c.start : c.end] == c.quote
     assert bot.answer("Where did the pilot study run?").citations[0].source == "docs/note.md"

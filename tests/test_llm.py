@@ -92,7 +92,7 @@ def _assert_verified(bot: Chatbot, answer) -> None:
     assert [c.n for c in answer.citations] == list(range(1, len(numbers) + 1))
     consulted = {p.id for p in answer.passages}
     for c in answer.citations:
-        assert bot.retriever.source_text(c.source)[c.start : c.end] == c.quote
+        assert bot.retriever.source_text(c.document_id)[c.start : c.end] == c.quote
         assert c.passage_id in consulted
     drafted = [claim for claim, _ in split_claims(answer.draft)]
     assert drafted, answer.draft

@@ -28,17 +28,21 @@ EXAMPLES = [
     "Why did Chen Jing return to China?",
     "What has made the US less welcoming for Chinese-born scientists?",
 ]
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm"]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+LIBRARY_COLUMNS = ["name", "passages", "characters", "ingested at (UTC)", "path"]
 _feedback_lock = threading.Lock()
 
 
 def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
     """The whole page, wired to one Chatbot shared by every visitor."""
     bot = bot or Chatbot(settings)
-    with gr.Blocks(title="Ask the article") as app:
+    with gr.Blocks(title=settings.ui_title) as app:
         answers = gr.State([])  # Answer of each assistant message, in order
         questions = gr.State([])  # standalone questions so far: the chat's history
-        gr.Markdown("## Ask the article\nAnswers quote the sources; every sentence is cited.")
+        gr.Markdown(
+            f"## {html.escape(settings.ui_title)}\n"
+            "Answers quote the sources; every sentence is cited."
+        )
         with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(
@@ -74,26 +78,46 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
                         scale=3,
                     )
                     new_chat = gr.Button("New chat", elem_id="new-chat", scale=1)
-                gr.Examples(EXAMPLES, inputs=box, label="Try")
+                scope = gr.Dropdown(
+                    choices=[],
+                    multiselect=True,
+                    label="Search in (none chosen: every document)",
+                    elem_id="scope",
+                )
+                gr.Examples(EXAMPLES, inputs=box, label="Try (on the bundled article)")
             with gr.Column(scale=2):
                 markers = gr.Radio([], label="Show the source of", elem_id="markers")
                 panel = gr.HTML(sources_html(None, {}, None), elem_id="sources")
-        with gr.Tab("Add documents"):
+        with gr.Tab("Library"):
+            library = gr.Dataframe(
+                headers=LIBRARY_COLUMNS, interactive=False, elem_id="library", wrap=True
+            )
+            with gr.Row():
+                doomed = gr.Dropdown(
+                    choices=[], label="Document to remove", elem_id="doomed", scale=4
+                )
+                remove = gr.Button("Remove…", variant="stop", elem_id="remove", scale=1)
+            with gr.Row(visible=False) as confirmation:
+                question_to_confirm = gr.HTML(elem_id="confirm-text")
+                confirm = gr.Button("Yes, remove it", variant="stop", elem_id="confirm-remove")
+                cancel = gr.Button("Keep it", elem_id="cancel-remove")
             files = gr.File(
                 file_count="multiple",
                 file_types=UPLOAD_TYPES,
                 elem_id="upload",
-                label=f"Text, Markdown or HTML, up to "
+                label=f"Text, Markdown, HTML, PDF or Word (.docx), up to "
                 f"{settings.max_upload_bytes // 1_000_000} MB each",
             )
             add = gr.Button("Add to the library", variant="primary", elem_id="add")
             added = gr.Textbox(elem_id="ingest-status", show_label=False, interactive=False)
 
-        def ask(message, messages, history, past, chosen_mode):
-            yield from _respond(bot, message, messages, history, past, chosen_mode)
+        def ask(message, messages, history, past, chosen_mode, chosen_scope):
+            yield from _respond(
+                bot, message, messages, history, past, chosen_mode, frozenset(chosen_scope or ())
+            )
 
         outputs = [chat, box, status, panel, markers, answers, questions]
-        inputs = [box, chat, questions, answers, mode]
+        inputs = [box, chat, questions, answers, mode, scope]
         box.submit(ask, inputs, outputs, api_name=False)
         send.click(ask, inputs, outputs, api_name="ask")
         markers.change(
@@ -118,15 +142,64 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
 
         chat.like(record_feedback, [answers], None)
 
+        listings = [library, doomed, scope]
+
         # Gradio fills `progress` in and mirrors the ingest's tqdm bar on the page.
         def add_documents(uploaded, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
-            return _add_documents(bot, settings, uploaded)
+            return _add_documents(bot, settings, uploaded), *_listings(bot)
 
-        add.click(add_documents, files, added)
+        add.click(add_documents, files, [added, *listings])
+
+        def ask_to_confirm(document_id):
+            document = _document(bot, document_id)
+            if document is None:
+                return gr.update(visible=False), "", "Choose a document to remove first."
+            text = f"Remove <b>{as_text(document.name)}</b> ({document.passages} passages)?"
+            return gr.update(visible=True), text, ""
+
+        def remove_document(document_id):
+            return gr.update(visible=False), _remove(bot, document_id), *_listings(bot)
+
+        remove.click(ask_to_confirm, doomed, [confirmation, question_to_confirm, added])
+        confirm.click(remove_document, doomed, [confirmation, added, *listings])
+        cancel.click(lambda: gr.update(visible=False), None, confirmation)
+        # Another process may have changed the library since the page was built.
+        app.load(lambda: _listings(bot), None, listings)
     return app
 
 
-def _respond(bot: Chatbot, message, messages, history, past, mode):
+def _listings(bot: Chatbot):
+    """The library table and the document choices of the remove and scope controls."""
+    documents = bot.store.documents()
+    names = [d.name for d in documents]
+    # A name two folders share is told apart by its path.
+    choices = [
+        (d.name if names.count(d.name) == 1 else f"{d.name} ({d.path})", d.id) for d in documents
+    ]
+    rows = [[d.name, d.passages, d.chars, d.ingested_at, d.path] for d in documents]
+    return rows, gr.update(choices=choices, value=None), gr.update(choices=choices)
+
+
+def _document(bot: Chatbot, document_id: str | None):
+    return next((d for d in bot.store.documents() if d.id == document_id), None)
+
+
+def _remove(bot: Chatbot, document_id: str | None) -> str:
+    """Take a document out of the library (the same removal as `rag docs remove`)."""
+    from ingest.pipeline import remove  # noqa: PLC0415
+
+    document = _document(bot, document_id)
+    if document is None:
+        return "That document is no longer in the library."
+    try:
+        remove([document], bot.settings, bot.store)
+    except RagError as error:
+        return f"⚠ {error}"
+    bot.retriever.refresh()
+    return f"Removed {document.name} ({document.passages} passages)."
+
+
+def _respond(bot: Chatbot, message, messages, history, past, mode, scope: frozenset[str]):
     """Answer one message, streaming the draft (llm) or the answer in, then show its sources."""
     messages = list(messages or [])
     try:
@@ -139,7 +212,7 @@ def _respond(bot: Chatbot, message, messages, history, past, mode):
         {"role": "assistant", "content": ""},
     ]
     result: dict = {}
-    for draft in _drafts(bot, question, history, mode, result):
+    for draft in _drafts(bot, question, history, mode, scope, result):
         messages[-1] = {"role": "assistant", "content": as_text(f"{draft} …")}
         yield (
             messages,
@@ -172,13 +245,15 @@ def _respond(bot: Chatbot, message, messages, history, past, mode):
     )
 
 
-def _drafts(bot: Chatbot, question: str, history, mode, result: dict):
+def _drafts(bot: Chatbot, question: str, history, mode, scope: frozenset[str], result: dict):
     """Answer in a worker thread, yielding the LLM's draft as it grows; fills `result`."""
     pieces: queue.Queue = queue.Queue()
 
     def work():
         try:
-            result["answer"] = bot.answer(question, history, mode=mode, on_token=pieces.put)
+            result["answer"] = bot.answer(
+                question, history, mode=mode, on_token=pieces.put, scope=scope
+            )
         except RagError as error:
             result["error"] = error
         finally:
@@ -224,7 +299,7 @@ def _panel(bot: Chatbot, answer: Answer | None, marker: str | None) -> str:
         return sources_html(None, {}, None)
     paragraphs = {}
     for c in answer.citations:
-        document = bot.retriever.source_text(c.source) or c.quote
+        document = bot.retriever.source_text(c.document_id) or c.quote
         paragraphs[c.n] = highlighted_paragraph(document, c)
     selected = int(marker.strip("[]")) if marker else None
     return sources_html(answer, paragraphs, selected)
@@ -257,13 +332,24 @@ def safe_name(name: str) -> str:
     return stem + suffix
 
 
+def _free_name(folder: Path, name: str, content: bytes) -> Path:
+    """Where an upload goes: its own name, unless another file has it (then name-2, name-3);
+    the same content uploaded again lands on its earlier copy, so it is not doubled."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for n in range(1, 10_000):
+        target = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
+        if not target.exists() or target.read_bytes() == content:
+            return target
+    raise RagError(f"too many uploads named {name}")
+
+
 def _add_documents(bot: Chatbot, settings: Settings, uploaded) -> str:
     """Copy uploads into the data directory's uploads folder and ingest that folder."""
     from ingest.pipeline import ingest  # noqa: PLC0415
 
     if not uploaded:
         return "Choose one or more files first."
-    folder = settings.home / "uploads"
+    folder = settings.uploads_dir
     folder.mkdir(parents=True, exist_ok=True)
     refused = []
     for item in uploaded:
@@ -273,7 +359,7 @@ def _add_documents(bot: Chatbot, settings: Settings, uploaded) -> str:
         elif path.stat().st_size > settings.max_upload_bytes:
             refused.append(f"{path.name}: larger than {settings.max_upload_bytes:,} bytes")
         else:
-            shutil.copy(path, folder / safe_name(path.name))
+            shutil.copy(path, _free_name(folder, safe_name(path.name), path.read_bytes()))
     try:
         report = ingest([folder], settings, store=bot.store)
     except RagError as error:

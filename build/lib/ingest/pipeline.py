@@ -1,0 +1,235 @@
+"""Files -> passages -> embeddings -> Chroma, idempotently and one writer at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from ingest.chunking import split_passages
+from ingest.readers import SUPPORTED_SUFFIXES, read_document
+from rag.errors import IngestBusy, RagError, UnreadableFile
+from rag.settings import Settings
+from rag.store import PassageStore
+from rag.types import Document, Passage
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did; printed by the CLI and shown by the UI."""
+
+    files_seen: int = 0
+    files_unchanged: int = 0
+    passages_embedded: int = 0
+    passages_deleted: int = 0
+    documents_removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    total_passages: int = 0
+
+    def summary(self) -> str:
+        """One line for people."""
+        return (
+            f"{self.files_seen} files ({self.files_unchanged} unchanged), "
+            f"{self.passages_embedded} passages embedded, {self.passages_deleted} deleted, "
+            f"{len(self.skipped)} skipped; {self.total_passages} passages in the store"
+        )
+
+
+def document_id(path: Path) -> str:
+    """A document's identity: its resolved path, so same-named files in different folders
+    never collide, and the same file ingested again is the same document."""
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+
+
+@contextmanager
+def writing(settings: Settings):
+    """Hold the data directory's writer lock; IngestBusy if another process holds it."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.home / "ingest.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise IngestBusy(
+            f"another ingest is writing to {settings.home}; wait for it to finish and retry"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    progress: bool = True,
+    store: PassageStore | None = None,
+) -> IngestReport:
+    """Bring the store in line with the files under `paths`; refuse if another ingest runs."""
+    with writing(settings):
+        store = store or PassageStore(settings)
+        report = IngestReport()
+        for path in paths:
+            _ingest_root(Path(path), store, settings, report, progress)
+        report.total_passages = store.count()
+        return report
+
+
+def remove(documents: list[Document], settings: Settings, store: PassageStore) -> None:
+    """Take documents out of the library (passages first, then text; a removal cut short is
+    finished by running it again). A file uploaded through the page goes too: the next upload
+    ingests the uploads folder and would bring it back."""
+    uploads = settings.uploads_dir.resolve()
+    with writing(settings):
+        for document in documents:
+            if Path(document.path).parent == uploads:
+                Path(document.path).unlink(missing_ok=True)
+            store.delete_document(document.id)
+        store.touch()
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A file read and chunked, not yet stored."""
+
+    document: Document
+    text: str
+    passages: list[Passage]
+
+
+def _ingest_root(
+    path: Path, store: PassageStore, settings: Settings, report: IngestReport, progress: bool
+) -> None:
+    if not path.exists():
+        raise RagError(f"{path}: no such file or folder")
+    root = path.resolve() if path.is_dir() else path.resolve().parent
+    files = sorted(p for p in root.rglob("*") if _wanted(p, root)) if path.is_dir() else [path]
+    documents = _read_all(files, root, settings, report)
+    known = store.documents_under(str(root))
+    stored_ids = store.passage_ids_by_document(str(root))
+    # A document is current when its text and its exact set of passages are both stored.
+    plan = [
+        read
+        for doc_id, read in documents.items()
+        if known.get(doc_id, ("", ""))[1] != _sha(read.text)
+        or stored_ids.get(doc_id, set()) != {p.id for p in read.passages}
+    ]
+    report.files_seen += len(documents)
+    report.files_unchanged += len(documents) - len(plan)
+    _write(plan, stored_ids, str(root), store, settings, report, progress)
+    gone = sorted(set(known) - set(documents)) if path.is_dir() else []
+    for doc_id in gone:
+        store.delete_document(doc_id)
+        report.documents_removed.append(known[doc_id][0])
+    if plan or gone:
+        store.touch()
+
+
+def _wanted(path: Path, root: Path) -> bool:
+    """A supported file, not hidden and not inside a hidden folder (.git, .venv) under root."""
+    hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
+    return path.is_file() and not hidden and path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def _read_all(files, root: Path, settings: Settings, report: IngestReport) -> dict[str, _Read]:
+    documents = {}
+    for file in files:
+        # The folder's own name helps people tell documents of different folders apart.
+        name = f"{root.name}/{file.resolve().relative_to(root).as_posix()}"
+        try:
+            text = read_document(file, settings.max_file_bytes)
+        except UnreadableFile as error:
+            report.skipped.append(str(error))
+            print(f"skipped {error}", file=sys.stderr)
+            continue
+        doc_id = document_id(file)
+        passages = split_passages(
+            name, text, settings.chunk_chars, settings.chunk_overlap_sentences, doc_id
+        )
+        document = Document(
+            id=doc_id,
+            name=name,
+            path=str(file.resolve()),
+            passages=len(passages),
+            chars=len(text),
+            ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        documents[doc_id] = _Read(document, text, passages)
+    return documents
+
+
+def _write(
+    plan: list[_Read],
+    stored_ids: dict[str, set[str]],
+    root: str,
+    store: PassageStore,
+    settings: Settings,
+    report: IngestReport,
+    progress: bool,
+) -> None:
+    """Add missing passages first, then the text, then drop stale passages.
+
+    Ids come from content, so a run killed at any point is finished by the next run:
+    what is present is kept, what is missing is added, what is stale is removed.
+    """
+    to_embed: list[Passage] = []
+    stale: list[str] = []
+    for read in plan:
+        existing = stored_ids.get(read.document.id, set())
+        to_embed += [p for p in read.passages if p.id not in existing]
+        stale += sorted(existing - {p.id for p in read.passages})
+    _embed_and_add(to_embed, root, store, settings, progress)
+    for read in plan:
+        store.save_document(read.document, root, read.text, _sha(read.text))
+    store.delete_passages(stale)
+    report.passages_embedded += len(to_embed)
+    report.passages_deleted += len(stale)
+
+
+def _embed_and_add(
+    passages: list[Passage], root: str, store: PassageStore, settings: Settings, progress: bool
+) -> None:
+    if not passages:
+        return
+    from llama_index.core.schema import TextNode  # noqa: PLC0415
+    from tqdm import tqdm  # noqa: PLC0415
+
+    from rag.embedding import embed_model  # noqa: PLC0415
+
+    model = embed_model(settings)
+    batch = max(1, settings.embed_batch_size)
+    # A batch costs as much as its longest text times its size: batching passages of similar
+    # length wastes little on padding. Order does not matter to the store (ids reconcile).
+    passages = sorted(passages, key=lambda p: len(p.text))
+    with tqdm(
+        total=len(passages), desc="embedding", unit="passage", disable=not progress, file=sys.stderr
+    ) as bar:
+        for i in range(0, len(passages), batch):
+            chunk = passages[i : i + batch]
+            vectors = model.get_text_embedding_batch([p.text for p in chunk])
+            nodes = [
+                TextNode(
+                    id_=p.id,
+                    text=p.text,
+                    embedding=v,
+                    metadata={
+                        "source": p.source,
+                        "document": p.document_id,  # LlamaIndex reserves "doc_id"
+                        "root": root,
+                        "start": p.start,
+                        "end": p.end,
+                    },
+                )
+                for p, v in zip(chunk, vectors, strict=True)
+            ]
+            store.add(nodes)
+            bar.update(len(chunk))
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,309 @@
+"""`rag`: the command line, and the one place that composes ingest, answering, UI and evals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag.errors import InvalidInput, InvalidQuestion, RagError
+
+MODE_HELP = "extractive (quotes, offline) or llm (written by an LLM, verified)"
+DOC_HELP = "answer only from this document (name, path or id; repeat for several)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `rag` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except InvalidInput as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except RagError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Answer questions about documents, citing the exact passages."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="chunk and embed files into the store")
+    ingest.add_argument("paths", nargs="*", type=Path, help="files or folders (default: seeds/)")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.set_defaults(run=_ingest)
+
+    ask = commands.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+    ask.add_argument("--mode", choices=["extractive", "llm"], default=None, help=MODE_HELP)
+    ask.add_argument("--doc", action="append", default=[], metavar="NAME|PATH", help=DOC_HELP)
+    ask.set_defaults(run=_ask)
+
+    chat = commands.add_parser("chat", help="chat in the terminal (follow-up questions work)")
+    chat.add_argument("--mode", choices=["extractive", "llm"], default=None, help=MODE_HELP)
+    chat.add_argument("--doc", action="append", default=[], metavar="NAME|PATH", help=DOC_HELP)
+    chat.set_defaults(run=_chat)
+
+    docs = commands.add_parser("docs", help="list or remove the documents in the library")
+    docs_commands = docs.add_subparsers(dest="docs_command", required=True)
+    listing = docs_commands.add_parser("list", help="name, passages, characters, when, path")
+    listing.add_argument("--json", action="store_true", help="print the list as JSON")
+    listing.set_defaults(run=_docs_list)
+    removal = docs_commands.add_parser("remove", help="take documents out of the library")
+    removal.add_argument("documents", nargs="+", metavar="NAME|PATH")
+    removal.set_defaults(run=_docs_remove)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="run gold questions and measure accuracy",
+        description="With no --gold: every eval set (or those named by --set), each on its own "
+        "documents; held-out sets are gated, fitted sets only reported.",
+    )
+    evaluate.add_argument(
+        "--gold", type=Path, default=None, help="a gold JSONL file, run on the current store"
+    )
+    evaluate.add_argument(
+        "--set", action="append", dest="sets", default=None, help="an eval set by name (repeat)"
+    )
+    evaluate.add_argument("--mode", choices=["extractive", "llm"], default=None)
+    evaluate.add_argument("--report", type=Path, default=None, help="folder for report files")
+    evaluate.add_argument("--k", type=int, default=None, help="passages retrieved per question")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+    evaluate.add_argument(
+        "--no-gate", action="store_true", help="measure and report only; never exit 1"
+    )
+    from evals.runner import DEFAULT_THRESHOLDS  # noqa: PLC0415 - light, no heavy imports
+
+    for name, (kind, bound) in DEFAULT_THRESHOLDS.items():
+        flag = f"--{kind}-{name.replace('_', '-')}"
+        evaluate.add_argument(
+            flag,
+            type=float,
+            default=None,
+            dest=f"gate_{name}",
+            help=f"fail when {name} is {'below' if kind == 'min' else 'above'} "
+            f"this (default for --gold: {bound}; for a set: its own gate)",
+        )
+    evaluate.set_defaults(run=_eval)
+
+    ui = commands.add_parser("ui", help="serve the chat page")
+    ui.add_argument("--host", default=None, help="address (default 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    ui.set_defaults(run=_ui)
+    return parser
+
+
+def _settings():
+    from rag.settings import Settings  # noqa: PLC0415
+
+    return Settings()
+
+
+def _ingest(args) -> int:
+    from ingest.pipeline import ingest  # noqa: PLC0415
+
+    settings = _settings()
+    report = ingest(args.paths or [settings.seeds_dir], settings, progress=not args.quiet)
+    print(report.summary())
+    for line in report.skipped:
+        print(f"skipped {line}")
+    return 0
+
+
+def _chatbot(settings):
+    """A Chatbot over a store that has something in it (the seeds, ingested on first use)."""
+    from rag.answer import Chatbot  # noqa: PLC0415
+
+    bot = Chatbot(settings)
+    _warn_of_legacy(bot.store)
+    if bot.retriever.is_empty():
+        from ingest.pipeline import ingest  # noqa: PLC0415
+
+        print(f"The store is empty: ingesting {settings.seeds_dir} first.", file=sys.stderr)
+        report = ingest([settings.seeds_dir], settings, store=bot.store)
+        print(report.summary(), file=sys.stderr)
+        bot.retriever.refresh()
+    return bot
+
+
+def _warn_of_legacy(store) -> None:
+    """Say so when the data directory holds documents this version no longer reads."""
+    old = store.legacy_collections()
+    if old:
+        print(
+            f"note: {', '.join(old)} holds documents ingested by an older version of rag, "
+            "which this one does not read; run `rag ingest` on their files again.",
+            file=sys.stderr,
+        )
+
+
+def _scope(bot, wanted: list[str]) -> frozenset[str]:
+    """Ids of the documents named by --doc (none named: the whole library)."""
+    if not wanted:
+        return frozenset()
+    from rag.library import scope_of  # noqa: PLC0415
+
+    return scope_of(bot.store.documents(), wanted)
+
+
+def _docs_list(args) -> int:
+    from dataclasses import asdict  # noqa: PLC0415
+
+    from rag.library import table  # noqa: PLC0415
+    from rag.store import PassageStore  # noqa: PLC0415
+
+    store = PassageStore(_settings())
+    _warn_of_legacy(store)
+    documents = store.documents()
+    if args.json:
+        print(json.dumps([asdict(d) for d in documents], ensure_ascii=False, indent=2))
+    elif documents:
+        print(table(documents))
+    else:
+        print("The library is empty: add documents with `rag ingest PATH`.")
+    return 0
+
+
+def _docs_remove(args) -> int:
+    from ingest.pipeline import remove  # noqa: PLC0415
+    from rag.library import one_document  # noqa: PLC0415
+    from rag.store import PassageStore  # noqa: PLC0415
+
+    settings = _settings()
+    store = PassageStore(settings)
+    library = store.documents()
+    # Every name is checked before anything is removed: a typo removes nothing.
+    chosen = list({d.id: d for d in (one_document(library, w) for w in args.documents)}.values())
+    remove(chosen, settings, store)
+    for document in chosen:
+        print(f"removed {document.name} ({document.passages} passages) from {document.path}")
+    return 0
+
+
+def _ask(args) -> int:
+    from rag.answer import validate_question  # noqa: PLC0415
+
+    settings = _settings()
+    validate_question(args.question, settings)  # fail fast, before any model loads
+    bot = _chatbot(settings)
+    answer = bot.answer(
+        args.question,
+        mode=args.mode,
+        on_token=None if args.json else _show_draft,
+        scope=_scope(bot, args.doc),
+    )
+    if answer.mode == "llm" or answer.draft:
+        print(file=sys.stderr)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_answer(answer))
+    return 0
+
+
+def _show_draft(piece: str) -> None:
+    """Stream the LLM's draft to stderr; the verified answer follows on stdout."""
+    sys.stderr.write(piece)
+    sys.stderr.flush()
+
+
+def render_answer(answer) -> str:
+    """The answer, any notice, its numbered quotes and what verification removed."""
+    lines = [answer.text]
+    if answer.notice:
+        lines.append(f"({answer.notice})")
+    if answer.citations:
+        lines.append("")
+    for c in answer.citations:
+        quote = " ".join(c.quote.split())  # a hard-wrapped quote reads as one line
+        lines.append(f"[{c.n}] {c.source} @{c.start}-{c.end}: \u201c{quote}\u201d")
+    if answer.refused and answer.passages:
+        lines.append("\nRelated passages (not cited):")
+        lines += [f"- {p.source} @{p.start}-{p.end}" for p in answer.passages[:3]]
+    if answer.removed:
+        lines.append(f"\nVerification removed {len(answer.removed)} sentence(s):")
+        lines += [f"- {r.sentence[:120]} ({r.reason})" for r in answer.removed]
+    return "\n".join(lines)
+
+
+def _chat(args) -> int:
+    settings = _settings()
+    bot = _chatbot(settings)
+    scope = _scope(bot, args.doc)
+    history: list[str] = []
+    print("Ask about the documents; an empty line or Ctrl-D ends the chat.")
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = bot.answer(
+                question, history, mode=args.mode, on_token=_show_draft, scope=scope
+            )
+        except InvalidQuestion as error:
+            print(f"error: {error}")
+            continue
+        if answer.standalone_question != question:
+            print(f"(understood as: {answer.standalone_question})")
+        print(render_answer(answer), end="\n\n")
+        history.append(answer.standalone_question)
+
+
+def _eval(args) -> int:
+    from evals.report import summary, table, write_reports  # noqa: PLC0415
+    from evals.runner import DEFAULT_THRESHOLDS, run_eval, run_set  # noqa: PLC0415
+    from evals.suite import SETS  # noqa: PLC0415
+
+    overrides = {k: v for k, v in (("mode", args.mode), ("top_k", args.k)) if v is not None}
+    settings = _settings().model_copy(update=overrides)
+    flags = {
+        name: (kind, getattr(args, f"gate_{name}"))
+        for name, (kind, _) in DEFAULT_THRESHOLDS.items()
+        if getattr(args, f"gate_{name}") is not None
+    }
+    if args.gold:
+        runs = [(run_eval(args.gold, _chatbot(settings), not args.quiet), DEFAULT_THRESHOLDS)]
+    else:
+        unknown = sorted(set(args.sets or []) - set(SETS))
+        if unknown:
+            raise RagError(f"no eval set named {', '.join(unknown)}; sets: {', '.join(SETS)}")
+        chosen = [SETS[name] for name in args.sets or SETS]
+        runs = [(run_set(s, settings, not args.quiet), s.thresholds) for s in chosen]
+    failed = []
+    for run, gate in runs:
+        thresholds = {**gate, **flags} if gate else {}
+        print(table(run, thresholds))
+        if args.report:
+            folder = args.report if args.gold else args.report / run.name
+            for path in write_reports(run, folder, thresholds):
+                print(f"wrote {path}")
+        prefix = f"{run.name}: " if run.name else ""
+        failed += [prefix + line for line in run.failed_thresholds(thresholds)]
+    if args.report and not args.gold:
+        for path in summary([run for run, _ in runs], args.report):
+            print(f"wrote {path}")
+    for line in failed:
+        print(f"{'below gate' if args.no_gate else 'FAIL'}: {line}", file=sys.stderr)
+    return 1 if failed and not args.no_gate else 0
+
+
+def _ui(args) -> int:
+    from ui.app import serve  # noqa: PLC0415
+
+    settings = _settings()
+    serve(settings, host=args.host or settings.ui_host, port=args.port or settings.ui_port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The sentence-transformers model, loaded once per process, as LlamaIndex sees it and as numpy."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import numpy as np
+
+from rag.settings import Settings
+
+# The model ships inside a package; nothing may be fetched from a hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@lru_cache(maxsize=4)
+def _load(model_path: str, batch_size: int):
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding  # noqa: PLC0415
+
+    return HuggingFaceEmbedding(
+        model_name=model_path, device="cpu", embed_batch_size=batch_size, normalize=True
+    )
+
+
+def embed_model(settings: Settings):
+    """The LlamaIndex embedding model (cached per process)."""
+    return _load(settings.embed_model_path, settings.embed_batch_size)
+
+
+CACHE_ENTRIES = 200_000
+
+
+class Embedder:
+    """Normalized embeddings as numpy arrays, with a cache for sentences seen before."""
+
+    def __init__(self, settings: Settings):
+        self.model = embed_model(settings)
+        self._cache: dict[str, np.ndarray] = {}
+
+    def query(self, text: str) -> np.ndarray:
+        """Embedding of one question."""
+        return np.asarray(self.model.get_query_embedding(text), dtype=np.float32)
+
+    def texts(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of many texts, one row each; repeated texts are embedded once."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vectors = self.model.get_text_embedding_batch(missing)
+            # Bound memory in a long-running app (~1.5 kB an entry); sentences and the words
+            # of near-synonym checks both live here, so the bound must hold a working set.
+            if len(self._cache) > CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache.update(
+                zip(missing, (np.asarray(v, np.float32) for v in vectors), strict=True)
+            )
+        if not texts:
+            return np.zeros((0, 1), np.float32)
+        return np.stack([self._cache[t] for t in texts])

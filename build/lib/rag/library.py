@@ -1,0 +1,53 @@
+"""Finding documents of the library by what people type: a name, a path or an id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag.errors import UnknownDocument
+from rag.types import Document
+
+
+def matching(documents: list[Document], wanted: str) -> list[Document]:
+    """The documents `wanted` names: its id, its name (docs/history.txt) or its file's path.
+
+    A name two folders share matches both; UnknownDocument when nothing matches."""
+    path = str(Path(wanted).expanduser().resolve())
+    found = [d for d in documents if wanted in (d.id, d.name) or d.path == path]
+    if not found:
+        names = ", ".join(d.name for d in documents[:8]) or "none: the library is empty"
+        raise UnknownDocument(f"no document named {wanted!r} in the library; it has {names}")
+    return found
+
+
+def one_document(documents: list[Document], wanted: str) -> Document:
+    """The single document `wanted` names; UnknownDocument when it names none or several."""
+    found = matching(documents, wanted)
+    if len(found) > 1:
+        paths = " or ".join(d.path for d in found)
+        raise UnknownDocument(f"{wanted!r} names {len(found)} documents; give its path: {paths}")
+    return found[0]
+
+
+def scope_of(documents: list[Document], wanted: list[str]) -> frozenset[str]:
+    """The ids of the documents a question is restricted to (empty: the whole library)."""
+    return frozenset(d.id for name in wanted for d in matching(documents, name))
+
+
+def table(documents: list[Document]) -> str:
+    """The library as aligned columns for the terminal (the path last, unpadded)."""
+    header = ("name", "passages", "characters", "ingested at (UTC)", "path")
+    rows = [header] + [
+        (d.name, str(d.passages), f"{d.chars:,}", d.ingested_at, d.path) for d in documents
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    numbers = {1, 2}
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [
+            cell.rjust(width) if i in numbers else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row[:-1], widths, strict=True))
+        ]
+        return "  ".join([*cells, row[-1]])
+
+    return "\n".join(line(row) for row in rows)

@@ -1,0 +1,393 @@
+"""The Gradio chat page: chat on the left, the cited sources on the right. Thin: it calls
+`Chatbot.answer` and renders the `Answer`; everything shown from documents is escaped text."""
+
+from __future__ import annotations
+
+import html
+import json
+import queue
+import re
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from rag.answer import Chatbot, validate_question
+from rag.errors import RagError
+from rag.llm import llm_available
+from rag.settings import Settings
+from rag.types import Answer
+from rag.verify import ECHOED
+from ui.render import CSS, highlighted_paragraph, sources_html
+
+EXAMPLES = [
+    "Why did Liu Jun return to China?",
+    "What title was Liu Jun given at Tsinghua?",
+    "Why did Chen Jing return to China?",
+    "What has made the US less welcoming for Chinese-born scientists?",
+]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+LIBRARY_COLUMNS = ["name", "passages", "characters", "ingested at (UTC)", "path"]
+_feedback_lock = threading.Lock()
+
+
+def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
+    """The whole page, wired to one Chatbot shared by every visitor."""
+    bot = bot or Chatbot(settings)
+    with gr.Blocks(title=settings.ui_title) as app:
+        answers = gr.State([])  # Answer of each assistant message, in order
+        questions = gr.State([])  # standalone questions so far: the chat's history
+        gr.Markdown(
+            f"## {html.escape(settings.ui_title)}\n"
+            "Answers quote the sources; every sentence is cited."
+        )
+        with gr.Tab("Chat"), gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(
+                    elem_id="chat",
+                    height=520,
+                    render_markdown=False,
+                    sanitize_html=True,
+                    feedback_options=("Like", "Dislike"),
+                )
+                status = gr.Textbox(
+                    elem_id="status",
+                    show_label=False,
+                    interactive=False,
+                    container=False,
+                    placeholder="",
+                )
+                with gr.Row():
+                    box = gr.Textbox(
+                        elem_id="question",
+                        show_label=False,
+                        scale=5,
+                        placeholder="Ask about the documents…",
+                        max_lines=4,
+                    )
+                    send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
+                with gr.Row():
+                    modes = ["extractive", "llm"] if llm_available(settings) else ["extractive"]
+                    mode = gr.Radio(
+                        modes,
+                        value=settings.mode if settings.mode in modes else "extractive",
+                        label="Mode",
+                        elem_id="mode",
+                        scale=3,
+                    )
+                    new_chat = gr.Button("New chat", elem_id="new-chat", scale=1)
+                scope = gr.Dropdown(
+                    choices=[],
+                    multiselect=True,
+                    label="Search in (none chosen: every document)",
+                    elem_id="scope",
+                )
+                gr.Examples(EXAMPLES, inputs=box, label="Try (on the bundled article)")
+            with gr.Column(scale=2):
+                markers = gr.Radio([], label="Show the source of", elem_id="markers")
+                panel = gr.HTML(sources_html(None, {}, None), elem_id="sources")
+        with gr.Tab("Library"):
+            library = gr.Dataframe(
+                headers=LIBRARY_COLUMNS, interactive=False, elem_id="library", wrap=True
+            )
+            with gr.Row():
+                doomed = gr.Dropdown(
+                    choices=[], label="Document to remove", elem_id="doomed", scale=4
+                )
+                remove = gr.Button("Remove…", variant="stop", elem_id="remove", scale=1)
+            with gr.Row(visible=False) as confirmation:
+                question_to_confirm = gr.HTML(elem_id="confirm-text")
+                confirm = gr.Button("Yes, remove it", variant="stop", elem_id="confirm-remove")
+                cancel = gr.Button("Keep it", elem_id="cancel-remove")
+            files = gr.File(
+                file_count="multiple",
+                file_types=UPLOAD_TYPES,
+                elem_id="upload",
+                label=f"Text, Markdown, HTML, PDF or Word (.docx), up to "
+                f"{settings.max_upload_bytes // 1_000_000} MB each",
+            )
+            add = gr.Button("Add to the library", variant="primary", elem_id="add")
+            added = gr.Textbox(elem_id="ingest-status", show_label=False, interactive=False)
+
+        def ask(message, messages, history, past, chosen_mode, chosen_scope):
+            yield from _respond(
+                bot, message, messages, history, past, chosen_mode, frozenset(chosen_scope or ())
+            )
+
+        outputs = [chat, box, status, panel, markers, answers, questions]
+        inputs = [box, chat, questions, answers, mode, scope]
+        box.submit(ask, inputs, outputs, api_name=False)
+        send.click(ask, inputs, outputs, api_name="ask")
+        markers.change(
+            lambda n, past: _panel(bot, past[-1] if past else None, n), [markers, answers], panel
+        )
+        new_chat.click(
+            lambda: (
+                [],
+                "",
+                "",
+                sources_html(None, {}, None),
+                gr.update(choices=[], value=None),
+                [],
+                [],
+            ),
+            None,
+            outputs,
+        )
+
+        def record_feedback(past: list[Answer], data: gr.LikeData):
+            _record_feedback(settings, data, past)
+
+        chat.like(record_feedback, [answers], None)
+
+        listings = [library, doomed, scope]
+
+        # Gradio fills `progress` in and mirrors the ingest's tqdm bar on the page.
+        def add_documents(uploaded, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
+            return _add_documents(bot, settings, uploaded), *_listings(bot)
+
+        add.click(add_documents, files, [added, *listings])
+
+        def ask_to_confirm(document_id):
+            document = _document(bot, document_id)
+            if document is None:
+                return gr.update(visible=False), "", "Choose a document to remove first."
+            text = f"Remove <b>{as_text(document.name)}</b> ({document.passages} passages)?"
+            return gr.update(visible=True), text, ""
+
+        def remove_document(document_id):
+            return gr.update(visible=False), _remove(bot, document_id), *_listings(bot)
+
+        remove.click(ask_to_confirm, doomed, [confirmation, question_to_confirm, added])
+        confirm.click(remove_document, doomed, [confirmation, added, *listings])
+        cancel.click(lambda: gr.update(visible=False), None, confirmation)
+        # Another process may have changed the library since the page was built.
+        app.load(lambda: _listings(bot), None, listings)
+    return app
+
+
+def _listings(bot: Chatbot):
+    """The library table and the document choices of the remove and scope controls."""
+    documents = bot.store.documents()
+    names = [d.name for d in documents]
+    # A name two folders share is told apart by its path.
+    choices = [
+        (d.name if names.count(d.name) == 1 else f"{d.name} ({d.path})", d.id) for d in documents
+    ]
+    rows = [[d.name, d.passages, d.chars, d.ingested_at, d.path] for d in documents]
+    return rows, gr.update(choices=choices, value=None), gr.update(choices=choices)
+
+
+def _document(bot: Chatbot, document_id: str | None):
+    return next((d for d in bot.store.documents() if d.id == document_id), None)
+
+
+def _remove(bot: Chatbot, document_id: str | None) -> str:
+    """Take a document out of the library (the same removal as `rag docs remove`)."""
+    from ingest.pipeline import remove  # noqa: PLC0415
+
+    document = _document(bot, document_id)
+    if document is None:
+        return "That document is no longer in the library."
+    try:
+        remove([document], bot.settings, bot.store)
+    except RagError as error:
+        return f"⚠ {error}"
+    bot.retriever.refresh()
+    return f"Removed {document.name} ({document.passages} passages)."
+
+
+def _respond(bot: Chatbot, message, messages, history, past, mode, scope: frozenset[str]):
+    """Answer one message, streaming the draft (llm) or the answer in, then show its sources."""
+    messages = list(messages or [])
+    try:
+        question = validate_question(message or "", bot.settings)
+    except RagError as error:
+        yield messages, message, f"⚠ {error}", gr.skip(), gr.skip(), past, history
+        return
+    messages += [
+        {"role": "user", "content": as_text(question)},
+        {"role": "assistant", "content": ""},
+    ]
+    result: dict = {}
+    for draft in _drafts(bot, question, history, mode, scope, result):
+        messages[-1] = {"role": "assistant", "content": as_text(f"{draft} …")}
+        yield (
+            messages,
+            "",
+            "Writing; every sentence will be checked against the sources…",
+            gr.skip(),
+            gr.skip(),
+            past,
+            history,
+        )
+    if "error" in result:
+        messages[-1] = {"role": "assistant", "content": as_text(f"⚠ {result['error']}")}
+        yield messages, "", f"⚠ {result['error']}", gr.skip(), gr.skip(), past, history
+        return
+    answer = result["answer"]
+    note = _note(answer)
+    for partial in _stream(answer.text):
+        messages[-1] = {"role": "assistant", "content": as_text(partial)}
+        yield messages, "", note, gr.skip(), gr.skip(), past, history
+    choices = [f"[{c.n}]" for c in answer.citations]
+    first = choices[0] if choices else None
+    yield (
+        messages,
+        "",
+        note,
+        _panel(bot, answer, first),
+        gr.update(choices=choices, value=first),
+        [*past, answer],
+        [*history, answer.standalone_question],
+    )
+
+
+def _drafts(bot: Chatbot, question: str, history, mode, scope: frozenset[str], result: dict):
+    """Answer in a worker thread, yielding the LLM's draft as it grows; fills `result`."""
+    pieces: queue.Queue = queue.Queue()
+
+    def work():
+        try:
+            result["answer"] = bot.answer(
+                question, history, mode=mode, on_token=pieces.put, scope=scope
+            )
+        except RagError as error:
+            result["error"] = error
+        finally:
+            pieces.put(None)
+
+    threading.Thread(target=work, daemon=True).start()
+    draft = ""
+    while (piece := pieces.get()) is not None:
+        draft += piece
+        yield draft
+
+
+def _note(answer: Answer) -> str:
+    """The status line under the chat: how the question was read, and any notice."""
+    parts = []
+    if answer.standalone_question != answer.question:
+        parts.append(f"Understood as: {answer.standalone_question}")
+    if answer.notice:
+        parts.append(answer.notice)
+    sentences = [r for r in answer.removed if r.reason != ECHOED]
+    if sentences:
+        parts.append(f"Verification removed {len(sentences)} unsupported sentence(s).")
+    if len(sentences) < len(answer.removed):
+        parts.append("The model's text after its answer was left out.")
+    return " · ".join(parts)
+
+
+def as_text(text: str) -> str:
+    """Escape text for the chat, which renders HTML: markup in a document shows as written."""
+    return html.escape(text, quote=False)
+
+
+def _stream(text: str):
+    """The answer a few words at a time, as it would arrive from a model."""
+    words = re.split(r"(?<=\s)", text)
+    for i in range(4, len(words) + 4, 4):
+        yield "".join(words[:i])
+        time.sleep(0.01)
+
+
+def _panel(bot: Chatbot, answer: Answer | None, marker: str | None) -> str:
+    if answer is None:
+        return sources_html(None, {}, None)
+    paragraphs = {}
+    for c in answer.citations:
+        document = bot.retriever.source_text(c.document_id) or c.quote
+        paragraphs[c.n] = highlighted_paragraph(document, c)
+    selected = int(marker.strip("[]")) if marker else None
+    return sources_html(answer, paragraphs, selected)
+
+
+def _record_feedback(settings: Settings, data: gr.LikeData, past: list[Answer]) -> None:
+    """Append a thumbs up or down, with the question, answer and citations, to feedback.jsonl."""
+    index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+    answer_number = int(index) // 2  # messages alternate user, assistant
+    if not 0 <= answer_number < len(past):
+        return
+    answer = past[answer_number]
+    record = {
+        "time": time.time(),
+        "liked": bool(data.liked),
+        "question": answer.question,
+        "answer": answer.text,
+        "citations": answer.to_dict()["citations"],
+    }
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with _feedback_lock, open(settings.home / "feedback.jsonl", "a", encoding="utf-8") as out:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def safe_name(name: str) -> str:
+    """A file name with no folders and only plain characters, keeping its extension."""
+    base = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-")[:80] or "document"
+    return stem + suffix
+
+
+def _free_name(folder: Path, name: str, content: bytes) -> Path:
+    """Where an upload goes: its own name, unless another file has it (then name-2, name-3);
+    the same content uploaded again lands on its earlier copy, so it is not doubled."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for n in range(1, 10_000):
+        target = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
+        if not target.exists() or target.read_bytes() == content:
+            return target
+    raise RagError(f"too many uploads named {name}")
+
+
+def _add_documents(bot: Chatbot, settings: Settings, uploaded) -> str:
+    """Copy uploads into the data directory's uploads folder and ingest that folder."""
+    from ingest.pipeline import ingest  # noqa: PLC0415
+
+    if not uploaded:
+        return "Choose one or more files first."
+    folder = settings.uploads_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    refused = []
+    for item in uploaded:
+        path = Path(item if isinstance(item, str) else item.name)
+        if path.suffix.lower() not in UPLOAD_TYPES:
+            refused.append(f"{path.name}: only {', '.join(UPLOAD_TYPES)} files")
+        elif path.stat().st_size > settings.max_upload_bytes:
+            refused.append(f"{path.name}: larger than {settings.max_upload_bytes:,} bytes")
+        else:
+            shutil.copy(path, _free_name(folder, safe_name(path.name), path.read_bytes()))
+    try:
+        report = ingest([folder], settings, store=bot.store)
+    except RagError as error:
+        return f"⚠ {error}"
+    bot.retriever.refresh()
+    lines = [f"Added. {report.summary()}"] + [f"skipped {s}" for s in report.skipped + refused]
+    return "\n".join(lines)
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Start the app, warmed up so the first question pays no loading time."""
+    started = time.perf_counter()
+    bot = Chatbot(settings)
+    if bot.retriever.is_empty():
+        from ingest.pipeline import ingest  # noqa: PLC0415
+
+        ingest([settings.seeds_dir], settings, store=bot.store)
+    bot.warm_up()
+    app = build_app(settings, bot)
+    app.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
+    print(f"ready in {time.perf_counter() - started:.1f} s: http://{host}:{port}", flush=True)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        css=CSS,
+        max_file_size=settings.max_upload_bytes,
+        show_error=False,
+        blocked_paths=[str(settings.store_dir)],
+        footer_links=[],
+    )

@@ -1,0 +1,73 @@
+"""HTML for the sources panel. Document and model text is always escaped: it is shown, never run."""
+
+from __future__ import annotations
+
+from html import escape
+
+from rag.sentences import paragraph_spans
+from rag.types import Answer, Citation, Passage
+
+CSS = """
+#sources { max-height: 78vh; overflow-y: auto; }
+.source { border: 1px solid #ddd; border-radius: 8px; padding: 8px 10px; margin: 0 0 10px 0; }
+.source.selected { border: 2px solid #e8a317; background: #fffaf0; }
+.source .where { color: #666; font-size: 0.85em; margin-bottom: 4px; }
+.source mark { background: #ffe58a; padding: 0 2px; }
+.refusal { color: #555; font-style: italic; }
+"""
+
+
+def sources_html(answer: Answer | None, paragraphs: dict[int, str], selected: int | None) -> str:
+    """Cited sources first, numbered as in the answer; consulted passages folded below."""
+    if answer is None:
+        return "<div id='sources-empty'>Sources of the answer appear here.</div>"
+    parts = []
+    if answer.refused:
+        parts.append(
+            "<p class='refusal'>The sources do not answer this question, so nothing is cited.</p>"
+        )
+    for c in answer.citations:
+        parts.append(_citation_card(c, paragraphs.get(c.n, c.quote), c.n == selected))
+    cited = {c.passage_id for c in answer.citations}
+    others = [p for p in answer.passages if p.id not in cited]
+    if others:
+        # After a refusal the nearest passages may still help: offered open, never cited.
+        label, folder = (
+            ("related passages", "id='related' open")
+            if answer.refused
+            else ("more passages consulted", "id='consulted'")
+        )
+        parts.append(f"<details {folder}><summary>{len(others)} {label}, not cited</summary>")
+        parts += [_passage_card(p) for p in others]
+        parts.append("</details>")
+    return "\n".join(parts)
+
+
+def _citation_card(citation: Citation, paragraph_html: str, selected: bool) -> str:
+    classes = "source selected" if selected else "source"
+    return (
+        f"<div class='{classes}' id='source-{citation.n}' data-n='{citation.n}'>"
+        f"<div class='where'>[{citation.n}] {escape(citation.source)}, characters "
+        f"{citation.start:,}–{citation.end:,}</div>{paragraph_html}</div>"
+    )
+
+
+def _passage_card(passage: Passage) -> str:
+    return (
+        f"<div class='source consulted'><div class='where'>{escape(passage.source)}, "
+        f"characters {passage.start:,}–{passage.end:,}</div>"
+        f"<div>{escape(passage.text)}</div></div>"
+    )
+
+
+def highlighted_paragraph(document: str, citation: Citation) -> str:
+    """The paragraph around a citation, escaped, with the quoted words in <mark>."""
+    start, end = next(
+        ((s, e) for s, e in paragraph_spans(document) if s <= citation.start and citation.end <= e),
+        (citation.start, citation.end),
+    )
+    return (
+        f"<div class='paragraph'>{escape(document[start : citation.start])}"
+        f"<mark>{escape(document[citation.start : citation.end])}</mark>"
+        f"{escape(document[citation.end : end])}</div>"
+    )

@@ -63,26 +63,37 @@ class HybridRetriever:
     ) -> list[Passage]:
         """The `top_k` passages for a question, best first, with their fused scores; only
         from the documents whose ids are in `scope`, when it is given."""
+        passages = []
+        for pid, score in reciprocal_rank_fusion(self.rankings(question, question_vector, scope)):
+            passage = self.by_id.get(pid)
+            if passage is not None and self._is_current(passage):
+                passages.append(Passage(**{**passage.__dict__, "score": round(score, 6)}))
+            if len(passages) == self.settings.top_k:
+                break
+        return passages
+
+    def rankings(
+        self, question: str, question_vector: np.ndarray, scope: frozenset[str] = frozenset()
+    ) -> list[list[str]]:
+        """Passage ids best first by meaning (Chroma) and, when the question has content
+        words, by keywords (BM25); each searched only within `scope`, when it is given."""
         from llama_index.core.schema import QueryBundle  # noqa: PLC0415
 
         self._refresh_if_changed()
         if not self._count:
             return []
         bundle = QueryBundle(query_str=question, embedding=question_vector.tolist())
-        rankings = [[hit.node.node_id for hit in self._dense(scope).retrieve(bundle)]]
+        found = [self._dense(scope).retrieve(bundle)]
         if self.bm25 is not None and content_terms(question):
-            rankings.append([hit.node.node_id for hit in self._keyword(scope).retrieve(bundle)])
-        fused = reciprocal_rank_fusion(rankings)
-        passages = []
-        for pid, score in fused:
-            passage = self.by_id.get(pid)
-            if scope and (passage is None or passage.document_id not in scope):
-                continue
-            if passage is not None and self._is_current(passage):
-                passages.append(Passage(**{**passage.__dict__, "score": round(score, 6)}))
-            if len(passages) == self.settings.top_k:
-                break
-        return passages
+            found.append(self._keyword(scope).retrieve(bundle))
+        return [
+            [
+                hit.node.node_id
+                for hit in hits
+                if not scope or self._in_scope(hit.node.node_id, scope)
+            ]
+            for hits in found
+        ]
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stemmed term over passages (unseen terms weigh most)."""
@@ -116,9 +127,13 @@ class HybridRetriever:
             return self.bm25
         scoped = copy.copy(self.bm25)
         mask = [int(self.by_id[c["node_id"]].document_id in scope) for c in self.bm25.corpus]
-        # bm25s fills its top k with masked-out passages when few match; retrieve() drops them.
+        # bm25s fills its top k with masked-out passages when few match; rankings() drops them.
         scoped.corpus_weight_mask = mask if any(mask) else None
         return scoped
+
+    def _in_scope(self, passage_id: str, scope: frozenset[str]) -> bool:
+        passage = self.by_id.get(passage_id)
+        return passage is not None and passage.document_id in scope
 
     def _is_current(self, passage: Passage) -> bool:
         # A passage whose offsets no longer match the stored text (an ingest cut short)

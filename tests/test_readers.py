@@ -46,3 +46,41 @@ def test_plain_text_is_kept_exactly_as_on_disk(tmp_path):
     raw = "   Indented line\r\n   goes on.\r\n\r\n\tTabbed\u00a0text.\r\n"
     path.write_bytes(raw.encode("utf-8"))
     assert read_document(path, 1_000_000) == raw
+
+
+def test_word_document_gives_its_paragraphs_and_tables(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("The castle of Brenmoor was built in 1312.")
+    document.add_paragraph("   ")
+    row = document.add_table(rows=1, cols=2).rows[0]
+    row.cells[0].text, row.cells[1].text = "Tower height", "40 m"
+    path = tmp_path / "castle.docx"
+    document.save(path)
+    assert read_document(path, 10**6) == (
+        "The castle of Brenmoor was built in 1312.\n\nTower height | 40 m"
+    )
+
+
+def test_pdf_gives_its_text(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure = plt.figure()
+    figure.text(0.1, 0.5, "The lighthouse of Carrow was finished in 1867.")
+    figure.savefig(tmp_path / "lighthouse.pdf")
+    plt.close(figure)
+    assert read_document(tmp_path / "lighthouse.pdf", 10**6) == (
+        "The lighthouse of Carrow was finished in 1867."
+    )
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".pdf"])
+def test_a_broken_word_or_pdf_file_is_refused_with_its_name(tmp_path, suffix):
+    path = tmp_path / f"broken{suffix}"
+    path.write_bytes(b"PK\x03\x04 this is not really a zip or a PDF")
+    with pytest.raises(UnreadableFile, match=f"broken{suffix}: not a readable"):
+        read_document(path, 10**6)

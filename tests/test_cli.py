@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -48,7 +49,7 @@ def test_ask_on_an_empty_store_ingests_the_seeds_first_and_answers_in_json(home)
     for c in answer["citations"]:
         assert set(c) == {"n", "passage_id", "source", "document_id", "start", "end", "quote"}
         assert c["quote"] in source
-    assert {"id", "source", "start", "end", "score"} == set(answer["passages"][0])
+    assert {"id", "source", "document_id", "start", "end", "score"} == set(answer["passages"][0])
 
 
 def test_second_ingest_of_unchanged_seeds_embeds_nothing(home):
@@ -91,6 +92,92 @@ def test_chat_resolves_a_follow_up_in_the_terminal(home):
     assert result.returncode == 0, result.stderr
     assert "(understood as: How old was Liu Jun then?)" in result.stdout
     assert "age of 60" in result.stdout
+
+
+def test_docs_lists_scopes_and_removes_same_named_documents(tmp_path):
+    home = tmp_path / "home"
+    first = tmp_path / "a" / "docs" / "history.txt"
+    second = tmp_path / "b" / "docs" / "history.txt"
+    for path, text in [
+        (first, "The castle of Brenmoor was built in 1312 by masons from Flanders."),
+        (second, "The lighthouse of Carrow was finished in 1867 after a great storm."),
+    ]:
+        path.parent.mkdir(parents=True)
+        path.write_text(text)
+    result = rag("ingest", "--quiet", str(first.parent), str(second.parent), home=home)
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(rag("docs", "list", "--json", home=home).stdout)
+    assert [(d["name"], d["path"], d["passages"]) for d in listed] == [
+        ("docs/history.txt", str(first), 1),
+        ("docs/history.txt", str(second), 1),
+    ]
+    table = rag("docs", "list", home=home).stdout.splitlines()
+    assert table[0].split()[:3] == ["name", "passages", "characters"] and len(table) == 3
+
+    question = "When was the lighthouse of Carrow finished?"
+    scoped = rag("ask", "--json", "--doc", str(first), question, home=home)
+    assert scoped.returncode == 0, scoped.stderr
+    assert json.loads(scoped.stdout)["refused"] is True
+    answer = json.loads(rag("ask", "--json", "--doc", str(second), question, home=home).stdout)
+    assert answer["citations"][0]["document_id"] == listed[1]["id"]
+
+    ambiguous = rag("docs", "remove", "docs/history.txt", home=home)
+    assert ambiguous.returncode == 2 and "names 2 documents; give its path" in ambiguous.stderr
+    unknown = rag("docs", "remove", str(second), "nothing.txt", home=home)
+    assert unknown.returncode == 2 and len(unknown.stderr.strip().splitlines()) == 1
+    assert len(json.loads(rag("docs", "list", "--json", home=home).stdout)) == 2
+
+    removed = rag("docs", "remove", str(second), home=home)
+    assert removed.returncode == 0, removed.stderr
+    assert f"removed docs/history.txt (1 passages) from {second}" in removed.stdout
+    left = json.loads(rag("docs", "list", "--json", home=home).stdout)
+    assert [d["path"] for d in left] == [str(first)]
+    assert json.loads(rag("ask", "--json", question, home=home).stdout)["refused"] is True
+
+
+NOT_SOURCES = (".git", ".venv", ".rag", "build", "*.egg-info", "artifacts", "__pycache__")
+
+
+def test_an_installed_wheel_answers_from_any_folder_with_its_own_seeds(tmp_path):
+    # Built from a copy of the sources, so no build/ folder left by an earlier build can help.
+    source = tmp_path / "source"
+    shutil.copytree(SEED.parent.parent, source, ignore=shutil.ignore_patterns(*NOT_SOURCES))
+    wheels, target = tmp_path / "wheels", tmp_path / "site"
+    build = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "-q",
+        "--no-deps",
+        "-w",
+        str(wheels),
+        str(source),
+    ]
+    assert subprocess.run(build, capture_output=True, timeout=600).returncode == 0
+    (wheel,) = wheels.glob("*.whl")
+    install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-t", str(target)]
+    assert subprocess.run([*install, str(wheel)], capture_output=True, timeout=600).returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(target), "RAG_HOME": str(tmp_path / "home")}
+    where = tmp_path / "elsewhere"
+    where.mkdir()
+    probe = [sys.executable, "-c", "import rag; print(rag.__file__)"]
+    imported = subprocess.run(probe, capture_output=True, text=True, env=env, cwd=where).stdout
+    assert imported.strip() == str(target / "rag" / "__init__.py")
+    run = [sys.executable, "-m", "rag.cli", "ask", "--json", "Why did Liu Jun return to China?"]
+    result = subprocess.run(run, capture_output=True, text=True, env=env, cwd=where, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "patriot" in json.loads(result.stdout)["text"]
+    listed = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "docs", "list", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=where,
+        timeout=300,
+    )
+    (seed,) = json.loads(listed.stdout)
+    assert seed["path"] == str(target / "seeds" / SEED.name)
 
 
 HEAVY = ("torch", "chromadb", "sentence_transformers", "llama_index.core", "gradio")

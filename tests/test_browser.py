@@ -97,8 +97,8 @@ def ask(page, question: str, answers_before: int | None = None) -> str:
 
 
 def upload(page, paths) -> None:
-    """Add files on the "Add documents" tab, wait until they are ingested, go back to the chat."""
-    page.get_by_role("tab", name="Add documents").click()
+    """Add files on the Library tab, wait until they are ingested, go back to the chat."""
+    page.get_by_role("tab", name="Library").click()
     page.set_input_files("#upload input[type=file]", [str(p) for p in paths])
     page.click("#add")
     page.wait_for_function(
@@ -147,6 +147,72 @@ def test_uploaded_document_is_searchable_and_cited(page, tmp_path):
     answer = ask(page, "How many commuters does the Lisbon harbour ferry carry?")
     assert "9,000" in answer
     assert "harbour-notes.md" in page.locator("#sources .source.selected .where").inner_text()
+
+
+def library_shows(page, names: list[str], absent: tuple[str, ...] = ()) -> None:
+    """Wait until the Library table lists every name and none of `absent`."""
+    page.wait_for_function(
+        """([names, absent]) => {
+            const text = document.querySelector('#library')?.innerText || '';
+            return names.every(n => text.includes(n)) && !absent.some(n => text.includes(n));
+        }""",
+        arg=[names, list(absent)],
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+
+
+def test_library_tab_lists_word_and_pdf_uploads_scopes_and_removes_with_confirmation(
+    page, tmp_path, app_home
+):
+    import docx
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    word = docx.Document()
+    word.add_paragraph("The Brenmoor castle well is 31 metres deep and never runs dry.")
+    word.save(tmp_path / "castle.docx")
+    figure = plt.figure()
+    figure.text(0.05, 0.5, "The Carrow lighthouse lamp was lit by a keeper until 1931.")
+    figure.savefig(tmp_path / "lighthouse.pdf")
+    plt.close(figure)
+    upload(page, [tmp_path / "castle.docx", tmp_path / "lighthouse.pdf"])
+    page.get_by_role("tab", name="Library").click()
+    library_shows(page, ["uploads/castle.docx", "uploads/lighthouse.pdf", "seeds/reverse-brain"])
+    page.get_by_role("tab", name="Chat").click()
+    assert "31 metres" in ask(page, "How deep is the Brenmoor castle well?")
+
+    # Scoped to the PDF, the castle question finds nothing to cite.
+    page.click("#new-chat")
+    page.locator("#scope input").click()
+    page.get_by_role("option", name="uploads/lighthouse.pdf").click()
+    page.keyboard.press("Escape")
+    scoped = ask(page, "How deep is the Brenmoor castle well?", answers_before=0)
+    assert "31 metres" not in scoped and "do not say" in scoped
+
+    page.reload()  # a fresh page searches every document again
+    page.wait_for_selector("#question textarea")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#doomed input").click()
+    page.get_by_role("option", name="uploads/castle.docx").click()
+    page.click("#remove")
+    page.locator("#confirm-text", has_text="uploads/castle.docx").wait_for()
+    page.click("#cancel-remove")
+    page.locator("#confirm-remove").wait_for(state="hidden")
+    library_shows(page, ["uploads/castle.docx"])
+    page.click("#remove")
+    page.click("#confirm-remove")
+    page.wait_for_function(
+        "() => (document.querySelector('#ingest-status textarea') || {}).value"
+        "?.startsWith('Removed uploads/castle.docx')",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    library_shows(page, ["uploads/lighthouse.pdf"], absent=["uploads/castle.docx"])
+    page.get_by_role("tab", name="Chat").click()
+    gone = ask(page, "How deep is the Brenmoor castle well?", answers_before=0)
+    assert "31 metres" not in gone and "do not say" in gone
+    assert not (app_home / "uploads" / "castle.docx").exists()
 
 
 def test_script_in_a_document_never_runs(page, tmp_path):

@@ -145,10 +145,10 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
         listings = [library, doomed, scope]
 
         # Gradio fills `progress` in and mirrors the ingest's tqdm bar on the page.
-        def add_documents(uploaded, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
-            return _add_documents(bot, settings, uploaded), *_listings(bot)
+        def add_documents(uploaded, chosen, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
+            return _add_documents(bot, settings, uploaded), *_listings(bot, chosen)
 
-        add.click(add_documents, files, [added, *listings])
+        add.click(add_documents, [files, scope], [added, *listings])
 
         def ask_to_confirm(document_id):
             document = _document(bot, document_id)
@@ -157,19 +157,20 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
             text = f"Remove <b>{as_text(document.name)}</b> ({document.passages} passages)?"
             return gr.update(visible=True), text, ""
 
-        def remove_document(document_id):
-            return gr.update(visible=False), _remove(bot, document_id), *_listings(bot)
+        def remove_document(document_id, chosen):
+            return gr.update(visible=False), _remove(bot, document_id), *_listings(bot, chosen)
 
         remove.click(ask_to_confirm, doomed, [confirmation, question_to_confirm, added])
-        confirm.click(remove_document, doomed, [confirmation, added, *listings])
+        confirm.click(remove_document, [doomed, scope], [confirmation, added, *listings])
         cancel.click(lambda: gr.update(visible=False), None, confirmation)
         # Another process may have changed the library since the page was built.
-        app.load(lambda: _listings(bot), None, listings)
+        app.load(lambda: _listings(bot, ()), None, listings)
     return app
 
 
-def _listings(bot: Chatbot):
-    """The library table and the document choices of the remove and scope controls."""
+def _listings(bot: Chatbot, chosen):
+    """The library table and the document choices of the remove and scope controls; the
+    documents `chosen` as the scope stay chosen while they are in the library."""
     documents = bot.store.documents()
     names = [d.name for d in documents]
     # A name two folders share is told apart by its path.
@@ -177,7 +178,9 @@ def _listings(bot: Chatbot):
         (d.name if names.count(d.name) == 1 else f"{d.name} ({d.path})", d.id) for d in documents
     ]
     rows = [[d.name, d.passages, d.chars, d.ingested_at, d.path] for d in documents]
-    return rows, gr.update(choices=choices, value=None), gr.update(choices=choices)
+    ids = {d.id for d in documents}
+    still = [i for i in chosen or () if i in ids]
+    return rows, gr.update(choices=choices, value=None), gr.update(choices=choices, value=still)
 
 
 def _document(bot: Chatbot, document_id: str | None):

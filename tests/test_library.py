@@ -138,3 +138,19 @@ def test_a_store_from_an_older_version_is_named_not_mixed(store_settings, tmp_pa
     old.add(ids=["x"], embeddings=[[0.1, 0.2]], documents=["old"], metadatas=[{"source": "a"}])
     assert PassageStore(settings).legacy_collections() == [old.name]
     assert PassageStore(settings).count() == 0
+
+
+def test_a_removal_cut_short_after_the_passages_is_finished_by_running_it_again(
+    store_settings, tmp_path
+):
+    castle = write(tmp_path / "docs" / "castle.txt", CASTLE)
+    settings = store_settings()
+    ingest([castle.parent], settings, progress=False)
+    store = PassageStore(settings)
+    (doomed,) = store.documents()
+    # The state a kill between removal's two writes leaves: passages gone, text still there.
+    store.delete_passages(sorted(store.passage_ids(doomed.id)))
+    assert Chatbot(settings).answer("When was the castle of Brenmoor built?").refused
+    (listed,) = store.documents()
+    remove([listed], settings, store)
+    assert store.documents() == [] and store.source_text(doomed.id) is None

@@ -1,5 +1,5 @@
 from rag.types import Answer, Citation, Passage
-from ui.app import _free_name, as_text, safe_name
+from ui.app import as_text, safe_name, upload_target
 from ui.render import highlighted_paragraph, sources_html
 
 DOC = "Intro line.\n\nThe <b>bold</b> claim <img src=x onerror=alert(1)> is here. Tail.\n\nEnd."
@@ -59,9 +59,9 @@ def test_upload_names_are_sanitized():
 
 
 def test_an_upload_never_overwrites_a_different_earlier_upload(tmp_path):
-    assert _free_name(tmp_path, "notes.md", b"first") == tmp_path / "notes.md"
+    assert upload_target(tmp_path, "notes.md", b"first") == tmp_path / "notes.md"
     (tmp_path / "notes.md").write_bytes(b"first")
-    assert _free_name(tmp_path, "notes.md", b"first") == tmp_path / "notes.md"  # the same file
-    assert _free_name(tmp_path, "notes.md", b"second") == tmp_path / "notes-2.md"
+    assert upload_target(tmp_path, "notes.md", b"first") == tmp_path / "notes.md"  # the same file
+    assert upload_target(tmp_path, "notes.md", b"second") == tmp_path / "notes-2.md"
     (tmp_path / "notes-2.md").write_bytes(b"second")
-    assert _free_name(tmp_path, "notes.md", b"third") == tmp_path / "notes-3.md"
+    assert upload_target(tmp_path, "notes.md", b"third") == tmp_path / "notes-3.md"

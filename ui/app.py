@@ -335,7 +335,7 @@ def safe_name(name: str) -> str:
     return stem + suffix
 
 
-def _free_name(folder: Path, name: str, content: bytes) -> Path:
+def upload_target(folder: Path, name: str, content: bytes) -> Path:
     """Where an upload goes: its own name, unless another file has it (then name-2, name-3);
     the same content uploaded again lands on its earlier copy, so it is not doubled."""
     stem, suffix = Path(name).stem, Path(name).suffix
@@ -362,7 +362,7 @@ def _add_documents(bot: Chatbot, settings: Settings, uploaded) -> str:
         elif path.stat().st_size > settings.max_upload_bytes:
             refused.append(f"{path.name}: larger than {settings.max_upload_bytes:,} bytes")
         else:
-            shutil.copy(path, _free_name(folder, safe_name(path.name), path.read_bytes()))
+            shutil.copy(path, upload_target(folder, safe_name(path.name), path.read_bytes()))
     try:
         report = ingest([folder], settings, store=bot.store)
     except RagError as error:

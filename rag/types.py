@@ -96,3 +96,19 @@ class Answer:
             for p in self.passages
         ]
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        """The Answer `to_dict` gave (passages come without their text)."""
+        passages = tuple(
+            Passage(p["id"], p["source"], "", p["start"], p["end"], p["score"], p["document_id"])
+            for p in data["passages"]
+        )
+        return cls(
+            **{
+                **data,
+                "citations": tuple(Citation(**c) for c in data["citations"]),
+                "removed": tuple(Removed(**r) for r in data["removed"]),
+                "passages": passages,
+            }
+        )

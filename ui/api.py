@@ -1,0 +1,308 @@
+"""`rag serve`: the engine behind an OpenAI-compatible HTTP API, so Open WebUI, LibreChat or
+any OpenAI SDK can chat with the library, and `rag ask` can use a warm process.
+
+Routes: GET /v1/models, POST /v1/chat/completions (stream false or true), POST /v1/answer
+(the whole `Answer`, for `rag ask` and `rag chat`) and GET /health. Errors use OpenAI's
+error shape.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Literal
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+
+from rag.answer import Chatbot
+from rag.condense import condense
+from rag.errors import InvalidInput, RagError
+from rag.library import scope_of
+from rag.llm import llm_available
+from rag.settings import Settings
+from rag.types import Answer
+
+MODES = {"rag-extractive": "extractive", "rag-llm": "llm"}
+
+
+class ApiError(Exception):
+    """An error for the client, in OpenAI's shape."""
+
+    def __init__(self, status: int, message: str, kind: str, code: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.kind, self.code = status, message, kind, code
+
+
+class Message(BaseModel):
+    """One chat message; content as a string or OpenAI's list of parts."""
+
+    model_config = ConfigDict(extra="allow")
+    role: str
+    content: str | list[dict] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return " ".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """OpenAI's chat completion request; other OpenAI fields are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str
+    messages: list[Message] = Field(min_length=1)
+    stream: bool = False
+    documents: list[str] = Field(
+        default_factory=list, description="Answer only from these documents (names or paths)."
+    )
+
+
+class AnswerRequest(BaseModel):
+    """A question for /v1/answer, as `rag ask` and `rag chat` send it."""
+
+    question: str
+    history: list[str] = Field(default_factory=list)
+    mode: Literal["extractive", "llm"] | None = None
+    documents: list[str] = Field(default_factory=list)
+
+
+def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
+    """The API over one warm Chatbot shared by every request."""
+    api = FastAPI(title="rag-cite", docs_url=None, redoc_url=None, openapi_url=None)
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+
+    def authorized(request: Request) -> None:
+        if key is None:
+            return
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {key}".encode()):
+            raise ApiError(
+                401, "Incorrect or missing API key.", "invalid_request_error", "invalid_api_key"
+            )
+
+    @api.exception_handler(ApiError)
+    def api_error(_request, error: ApiError):
+        return _error_response(error)
+
+    @api.exception_handler(RequestValidationError)
+    def invalid_request(_request, error: RequestValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"][1:]) or "body"
+        return _error_response(ApiError(400, f"{where}: {first['msg']}", "invalid_request_error"))
+
+    @api.exception_handler(HTTPException)
+    def http_error(_request, error: HTTPException):
+        return _error_response(
+            ApiError(error.status_code, str(error.detail), "invalid_request_error")
+        )
+
+    guarded = [Depends(authorized)]
+
+    @api.get("/health")
+    def health() -> dict:
+        """For load balancers and tests: answers without a key, tells nothing."""
+        return {"status": "ok"}
+
+    @api.get("/v1/models", dependencies=guarded)
+    def models() -> dict:
+        names = [
+            name for name, mode in MODES.items() if mode == "extractive" or llm_available(settings)
+        ]
+        return {
+            "object": "list",
+            "data": [
+                {"id": n, "object": "model", "created": 0, "owned_by": "rag-cite"} for n in names
+            ],
+        }
+
+    @api.post("/v1/chat/completions", dependencies=guarded)
+    def chat_completions(request: ChatRequest):
+        if request.model not in MODES:
+            raise ApiError(
+                404,
+                f"The model {request.model!r} does not exist; use one of {', '.join(MODES)}.",
+                "invalid_request_error",
+                "model_not_found",
+            )
+        asked = [m.text() for m in request.messages if m.role == "user"]
+        if not asked:
+            raise ApiError(400, "messages: no user message to answer.", "invalid_request_error")
+        answer = _answer(
+            bot, asked[-1], _standalone(asked[:-1]), MODES[request.model], request.documents
+        )
+        completion = Completion(request.model, answer)
+        if request.stream:
+            return StreamingResponse(completion.events(), media_type="text/event-stream")
+        return completion.whole()
+
+    @api.post("/v1/answer", dependencies=guarded)
+    def answer(request: AnswerRequest) -> dict:
+        return _answer(
+            bot, request.question, request.history, request.mode, request.documents
+        ).to_dict()
+
+    return api
+
+
+def _standalone(earlier: list[str]) -> list[str]:
+    """The earlier user turns, each read as its own question, as the chat's history."""
+    history: list[str] = []
+    for turn in earlier:
+        history.append(condense(turn, history))
+    return history
+
+
+def _answer(bot: Chatbot, question: str, history: list[str], mode, documents: list[str]) -> Answer:
+    try:
+        scope = scope_of(bot.store.documents(), documents) if documents else frozenset()
+        return bot.answer(question, history, mode=mode, scope=scope)
+    except InvalidInput as error:
+        raise ApiError(400, str(error), "invalid_request_error") from None
+    except RagError as error:
+        raise ApiError(503, str(error), "server_error") from None
+
+
+def _error_response(error: ApiError) -> JSONResponse:
+    body = {
+        "error": {"message": error.message, "type": error.kind, "param": None, "code": error.code}
+    }
+    return JSONResponse(body, status_code=error.status)
+
+
+def message_content(answer: Answer) -> str:
+    """The answer with its [n] markers, then its sources: what any plain client shows."""
+    if not answer.citations:
+        return answer.text
+    sources = [
+        f"[{c.n}] {c.source}, characters {c.start}-{c.end}: \u201c{' '.join(c.quote.split())}\u201d"
+        for c in answer.citations
+    ]
+    return answer.text + "\n\nSources:\n" + "\n".join(sources)
+
+
+class Completion:
+    """One answer as an OpenAI chat completion, whole or as server-sent events."""
+
+    def __init__(self, model: str, answer: Answer):
+        self.model, self.answer = model, answer
+        self.id = f"chatcmpl-{uuid.uuid4().hex}"
+        self.created = int(time.time())
+
+    def extra(self) -> dict:
+        """What OpenAI's shape has no field for: the structured citations and the refusal."""
+        return {
+            "citations": [
+                {
+                    "n": c.n,
+                    "document": c.source,
+                    "document_id": c.document_id,
+                    "start": c.start,
+                    "end": c.end,
+                    "quote": c.quote,
+                }
+                for c in self.answer.citations
+            ],
+            "refused": self.answer.refused,
+        }
+
+    def whole(self) -> dict:
+        content = message_content(self.answer)
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            **self.extra(),
+        }
+
+    def events(self) -> Iterator[str]:
+        """The content a few words per chunk, then a last chunk carrying the citations."""
+        content = message_content(self.answer)
+        words = content.split(" ")
+        pieces = [
+            " ".join(words[i : i + 4]) + (" " if i + 4 < len(words) else "")
+            for i in range(0, len(words), 4)
+        ]
+        yield self._event({"role": "assistant", "content": ""}, None)
+        for piece in pieces:
+            yield self._event({"content": piece}, None)
+        yield self._event({}, "stop", self.extra())
+        yield "data: [DONE]\n\n"
+
+    def _event(self, delta: dict, finish: str | None, extra: dict | None = None) -> str:
+        chunk = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **(extra or {}),
+        }
+        return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+
+
+def bind(host: str, port: int, setting: str) -> socket.socket:
+    """A listening socket, or one line naming the flag and setting that choose another port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise RagError(
+            f"cannot listen on {host}:{port} ({error.strerror}); choose another port with "
+            f"--port or {setting}"
+        ) from None
+    return sock
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Start the API, warmed up; say where it listens in RAG_HOME/server.json while it runs."""
+    import uvicorn  # noqa: PLC0415
+
+    sock = bind(host, port, "RAG_API_PORT")
+    started = time.perf_counter()
+    bot = Chatbot(settings)
+    if bot.retriever.is_empty():
+        from ingest.pipeline import ingest  # noqa: PLC0415
+
+        ingest([settings.seeds_dir], settings, store=bot.store)
+    bot.warm_up()
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    url = f"http://{reachable}:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(create_api(settings, bot), log_level="warning"))
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.server_file.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    print(f"ready in {time.perf_counter() - started:.1f} s: {url}/v1", flush=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        _forget(settings, os.getpid())
+
+
+def _forget(settings: Settings, pid: int) -> None:
+    """Remove server.json if it is still this process's."""
+    try:
+        if json.loads(settings.server_file.read_text()).get("pid") == pid:
+            settings.server_file.unlink()
+    except (OSError, ValueError):
+        pass

@@ -18,6 +18,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 @lru_cache(maxsize=4)
 def _load(model_path: str, batch_size: int):
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding  # noqa: PLC0415
+    from transformers.utils import logging as transformers_logging  # noqa: PLC0415
+
+    # A packaged model loads in a blink; its "Loading weights" bar is noise on every `rag ask`.
+    transformers_logging.disable_progress_bar()
 
     return HuggingFaceEmbedding(
         model_name=model_path, device="cpu", embed_batch_size=batch_size, normalize=True

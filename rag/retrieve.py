@@ -44,7 +44,9 @@ class HybridRetriever:
         self.bm25 = None
         if passages:
             nodes = [TextNode(id_=p.id, text=p.text) for p in passages]
-            self.bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=depth)
+            # bm25s cannot return more passages than it holds (and warns when asked to).
+            top_k = min(depth, len(nodes))
+            self.bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=top_k)
         index = VectorStoreIndex.from_vector_store(
             self.store.vector_store, embed_model=embed_model(self.settings)
         )

@@ -59,6 +59,39 @@ def test_second_ingest_of_unchanged_seeds_embeds_nothing(home):
     assert "0 passages embedded" in result.stdout
 
 
+def test_an_ordinary_ask_prints_the_answer_and_nothing_else(home):
+    rag("ingest", "--quiet", home=home)
+    result = rag("ask", "Why did Liu Jun return to China?", home=home)
+    assert result.returncode == 0 and "patriot" in result.stdout
+    assert result.stderr == ""  # no "Loading weights" bar, no library warnings
+
+
+def test_ask_answers_here_when_the_announced_server_is_gone(home, tmp_path):
+    from tests.servers import free_port
+
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(finished.stdout)
+    url = f"http://127.0.0.1:{free_port()}"
+    (home / "server.json").write_text(json.dumps({"url": url, "pid": dead_pid}))
+    try:
+        result = rag("ask", "--json", "Why did Liu Jun return to China?", home=home)
+        assert result.returncode == 0 and "patriot" in json.loads(result.stdout)["text"]
+        env = {**os.environ, "RAG_HOME": str(home), "RAG_SERVER_URL": url}
+        told = subprocess.run(
+            [sys.executable, "-m", "rag.cli", "ask", "Why did Liu Jun return to China?"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert told.returncode == 0 and "patriot" in told.stdout
+        assert told.stderr == f"note: no rag server answers at {url}; answering here.\n"
+    finally:
+        (home / "server.json").unlink()
+
+
 @pytest.mark.parametrize("question", ["", "   ", "x" * 100_000])
 def test_bad_questions_exit_non_zero_with_one_line(home, question):
     result = rag("ask", question, home=home)

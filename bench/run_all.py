@@ -14,6 +14,7 @@ if __name__ == "__main__":
         ("perf.py", []),
         ("load.py", []),
         ("crash.py", ["--runs", "30"]),
+        ("ask_latency.py", []),
         ("report.py", []),
     ):
         subprocess.run([sys.executable, str(HERE / script), *args], check=True)

@@ -96,6 +96,12 @@ def ask(page, question: str, answers_before: int | None = None) -> str:
     return bots.nth(count).inner_text()
 
 
+def status_text(page) -> str:
+    """The status line under the chat; "" when it is hidden (it has nothing to say)."""
+    line = page.locator("#status textarea")
+    return line.input_value() if line.count() and line.is_visible() else ""
+
+
 def upload(page, paths) -> None:
     """Add files on the Library tab, wait until they are ingested, go back to the chat."""
     page.get_by_role("tab", name="Library").click()
@@ -113,7 +119,7 @@ def test_answer_with_marker_that_shows_the_highlighted_quote(page):
     # The marker that follows the sentence giving his reasons (other sentences may be cited too).
     marker = re.search(r"patriotism\.\s*(\[\d+\])", answer)
     assert marker, answer
-    page.locator("#markers label", has_text=marker.group(1)).click()
+    page.locator("#chat .bot a.cite", has_text=marker.group(1)).last.click()
     selected = page.locator(f"#sources #source-{marker.group(1).strip('[]')}.selected")
     selected.wait_for()
     assert "love for education and science" in selected.locator("mark").inner_text()
@@ -124,6 +130,65 @@ def test_answer_with_marker_that_shows_the_highlighted_quote(page):
         docs = Path(__file__).resolve().parent.parent / "docs"
         docs.mkdir(exist_ok=True)
         shutil.copy(shot, docs / "screenshot.png")
+
+
+def test_each_answers_markers_open_that_answers_own_sources(page):
+    assert status_text(page) == ""  # nothing to say yet: no empty box under the chat
+    first = ask(page, "What title was Liu Jun given at Tsinghua?")
+    second = ask(page, "What has made the US less welcoming for Chinese-born scientists?")
+    assert "[1]" in first and "[1]" in second
+    page.locator("#chat .bot").nth(0).locator("a.cite", has_text="[1]").click()
+    card = page.locator("#sources #source-1.selected")
+    page.wait_for_function(
+        "() => document.querySelector('#sources #source-1.selected mark')?.innerText"
+        ".includes('Tsinghua')",
+        timeout=30_000,
+    )
+    shown_first = card.locator("mark").inner_text()
+    page.locator("#chat .bot").nth(1).locator("a.cite", has_text="[1]").click()
+    page.wait_for_function(
+        "old => document.querySelector('#sources #source-1.selected mark')?.innerText !== old",
+        arg=shown_first,
+        timeout=30_000,
+    )
+    assert "Tsinghua" not in card.locator("mark").inner_text()
+    # A marker is a link made by the app, never by a document: plain text around it stays text.
+    assert page.locator("#chat .bot a:not(.cite)").count() == 0
+
+
+def test_the_conversation_exports_as_markdown_with_its_citations(page, tmp_path):
+    answer = ask(page, "What title was Liu Jun given at Tsinghua?")
+    with page.expect_download() as download:
+        page.click("#export")
+    saved = tmp_path / "chat.md"
+    download.value.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert text.startswith("# Ask your documents\n")
+    assert "**Question:** What title was Liu Jun given at Tsinghua?" in text
+    assert f"**Answer:** {answer.strip()}" in text
+    assert (
+        "- [1] seeds/reverse-brain-drain-chinese-researchers-return-from-us.txt, characters" in text
+    )
+
+
+def test_the_page_holds_at_390_pixels_wide(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        ask(page, "Why did Liu Jun return to China?")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        sources = page.locator("#sources").bounding_box()
+        chat = page.locator("#chat").bounding_box()
+        examples = page.get_by_text("Try (on the bundled article)").bounding_box()
+        # Stacked: the chat, then its sources, then the controls and examples.
+        assert chat["y"] < sources["y"] < examples["y"]
+        assert sources["x"] >= 0 and sources["x"] + sources["width"] <= 390
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "narrow-390.png"), full_page=True)
+    finally:
+        context.close()
 
 
 def test_out_of_scope_question_is_refused_plainly(page):
@@ -137,7 +202,7 @@ def test_follow_up_question_uses_the_previous_one(page):
     ask(page, "Why did Liu Jun return to China?")
     answer = ask(page, "How old was he then?")
     assert "60" in answer
-    assert "Liu Jun" in page.locator("#status textarea").input_value()
+    assert "Liu Jun" in status_text(page)
 
 
 def test_uploaded_document_is_searchable_and_cited(page, tmp_path):
@@ -228,7 +293,7 @@ def test_script_in_a_document_never_runs(page, tmp_path):
     upload(page, [doc, text_doc])
     answer = ask(page, "What does the midnight ferry sign read?")
     assert "<img src=x onerror=alert(7)>" in answer  # shown as text
-    page.locator("#markers label", has_text="[1]").click()
+    page.locator("#chat .bot a.cite", has_text="[1]").last.click()
     assert "onerror=alert(7)" in page.locator("#sources .source.selected").inner_text()
     page.wait_for_timeout(500)
     assert page.dialogs == []
@@ -269,7 +334,7 @@ def test_llm_mode_is_switchable_and_its_status_tells_what_verification_did(page)
     assert drafts, "the draft was not streamed"
     drafted = [claim for claim, _ in split_claims(drafts[-1].removesuffix("…"))]
     kept = [claim for claim, _ in split_claims(answer)]
-    status = page.locator("#status textarea").input_value()
+    status = status_text(page)
     fell_back = " ".join(answer.split()) == " ".join(quoted.split())
     # Every drafted sentence is kept or removed; the status counts the removed ones, and says
     # the answer quotes the sources exactly when the model's answer was replaced by them.
@@ -280,8 +345,9 @@ def test_llm_mode_is_switchable_and_its_status_tells_what_verification_did(page)
     counted = f"Verification removed {removed} unsupported sentence(s)."
     assert (counted in status) == (removed > 0), (status, drafted, kept)
     assert ("Verification removed" in status) == (removed > 0), status
-    page.locator("#markers label", has_text="[1]").click()
-    assert page.locator("#sources .source.selected mark").count() == 1
+    if "[1]" in answer:
+        page.locator("#chat .bot a.cite", has_text="[1]").last.click()
+        assert page.locator("#sources .source.selected mark").count() == 1
 
 
 def _llm_extra_installed() -> bool:

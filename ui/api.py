@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import json
 import os
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from rag.library import scope_of
 from rag.llm import llm_available
 from rag.settings import Settings
 from rag.types import Answer
+from ui.ports import bind
 
 MODES = {"rag-extractive": "extractive", "rag-llm": "llm"}
 
@@ -257,22 +257,6 @@ class Completion:
             **(extra or {}),
         }
         return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
-
-
-def bind(host: str, port: int, setting: str) -> socket.socket:
-    """A listening socket, or one line naming the flag and setting that choose another port."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as error:
-        sock.close()
-        raise RagError(
-            f"cannot listen on {host}:{port} ({error.strerror}); choose another port with "
-            f"--port or {setting}"
-        ) from None
-    return sock
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

@@ -22,6 +22,7 @@ from rag.llm import llm_available
 from rag.settings import Settings
 from rag.types import Answer
 from rag.verify import ECHOED
+from ui.ports import bind
 from ui.render import (
     CITATION_CLICKS,
     CSS,
@@ -413,6 +414,8 @@ def _add_documents(bot: Chatbot, settings: Settings, uploaded) -> str:
 
 def serve(settings: Settings, host: str, port: int) -> None:
     """Start the app, warmed up so the first question pays no loading time."""
+    # Gradio would fail deep inside its launch with a traceback; say it in one line first.
+    bind(host, port, "RAG_UI_PORT").close()
     started = time.perf_counter()
     bot = Chatbot(settings)
     if bot.retriever.is_empty():

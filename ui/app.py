@@ -51,7 +51,7 @@ _feedback_lock = threading.Lock()
 def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
     """The whole page, wired to one Chatbot shared by every visitor."""
     bot = bot or Chatbot(settings)
-    with gr.Blocks(title=settings.ui_title, js=CITATION_CLICKS) as app:
+    with gr.Blocks(title=settings.ui_title) as app:
         answers = gr.State([])  # Answer of each assistant message, in order
         questions = gr.State([])  # standalone questions so far: the chat's history
         gr.Markdown(
@@ -149,7 +149,7 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
             number, n = (int(part) for part in target.split(":")[:2])
             return _panel(bot, past[number] if 0 <= number < len(past) else None, n)
 
-        cite.input(show_citation, [cite, answers], panel, api_name=False)
+        cite.change(show_citation, [cite, answers], panel, api_name=False)
         new_chat.click(
             lambda: (
                 [],
@@ -431,6 +431,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
         server_port=port,
         share=False,
         css=CSS,
+        js=CITATION_CLICKS,
         max_file_size=settings.max_upload_bytes,
         show_error=False,
         blocked_paths=[str(settings.store_dir)],

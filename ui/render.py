@@ -29,8 +29,10 @@ CITATION_CLICKS = """
     if (!link) return;
     event.preventDefault();
     event.stopPropagation();
+    // The chat's sanitizer keeps href but drops data attributes: "#cite-ANSWER-N".
+    const [answer, n] = link.getAttribute('href').split('-').slice(1);
     const box = document.querySelector('#cite-target textarea');
-    box.value = `${link.dataset.answer}:${link.dataset.n}:${Date.now()}`;
+    box.value = `${answer}:${n}:${Date.now()}`;
     box.dispatchEvent(new Event('input', {bubbles: true}));
   }, true);
 }
@@ -47,8 +49,7 @@ def linked_answer(answer: Answer, number: int) -> str:
         if n not in cited:
             return marker.group(0)
         return (
-            f'<a href="#" class="cite" data-answer="{number}" data-n="{n}" '
-            f'title="show source {n}">[{n}]</a>'
+            f'<a href="#cite-{number}-{n}" class="cite" title="show source {n}">[{n}]</a>'
         )
 
     return _MARKER.sub(link, escape(answer.text, quote=False))

@@ -65,6 +65,7 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
                 with gr.Column(scale=3, min_width=320):
                     chat = gr.Chatbot(
                         elem_id="chat",
+                        show_label=False,  # its "Chatbot" badge covers the first question
                         height=520,
                         render_markdown=False,
                         sanitize_html=True,

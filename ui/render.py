@@ -48,9 +48,7 @@ def linked_answer(answer: Answer, number: int) -> str:
         n = int(marker.group(1))
         if n not in cited:
             return marker.group(0)
-        return (
-            f'<a href="#cite-{number}-{n}" class="cite" title="show source {n}">[{n}]</a>'
-        )
+        return f'<a href="#cite-{number}-{n}" class="cite" title="show source {n}">[{n}]</a>'
 
     return _MARKER.sub(link, escape(answer.text, quote=False))
 

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
 from rag.answer import Chatbot
 from rag.condense import condense
@@ -30,6 +31,7 @@ from rag.llm import llm_available
 from rag.settings import Settings
 from rag.types import Answer
 from ui.ports import bind
+from ui.security import SecurityHeaders
 
 MODES = {"rag-extractive": "extractive", "rag-llm": "llm"}
 
@@ -78,7 +80,13 @@ class AnswerRequest(BaseModel):
 
 def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
     """The API over one warm Chatbot shared by every request."""
-    api = FastAPI(title="rag-cite", docs_url=None, redoc_url=None, openapi_url=None)
+    api = FastAPI(
+        title="rag-cite",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        middleware=[Middleware(SecurityHeaders)],
+    )
     key = settings.api_key.get_secret_value() if settings.api_key else None
 
     def authorized(request: Request) -> None:

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from rag.answer import Chatbot, validate_question
 from rag.errors import RagError
@@ -31,6 +32,7 @@ from ui.render import (
     linked_answer,
     sources_html,
 )
+from ui.security import SecurityHeaders
 
 EXAMPLES = [
     "Why did Liu Jun return to China?",
@@ -433,6 +435,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
         share=False,
         css=CSS,
         js=CITATION_CLICKS,
+        app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
         max_file_size=settings.max_upload_bytes,
         show_error=False,
         blocked_paths=[str(settings.store_dir)],

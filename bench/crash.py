@@ -77,7 +77,7 @@ def snapshot(home: Path):
             problems.append(f"passage {p.id} does not match its stored text")
     retriever = HybridRetriever(store, settings)
     retriever.refresh()
-    if set(retriever.by_id) != set(ids) or store.count() != len(ids):
+    if retriever.passage_ids() != set(ids) or store.count() != len(ids):
         problems.append("keyword index and store disagree")
     return set(ids), texts, problems
 

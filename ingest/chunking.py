@@ -8,9 +8,10 @@ from rag.sentences import sentence_spans
 from rag.types import Passage
 
 
-def passage_id(document_id: str, start: int, end: int, text: str) -> str:
-    """Content-derived id: the same file chunked the same way always yields the same ids."""
-    key = f"{document_id}\x1f{start}\x1f{end}\x1f{text}"
+def passage_id(document_id: str, name: str, start: int, end: int, text: str) -> str:
+    """Content-derived id: the same file chunked the same way always yields the same ids
+    (the name too: ingested from another folder, its passages carry the new name)."""
+    key = f"{document_id}\x1f{name}\x1f{start}\x1f{end}\x1f{text}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -30,7 +31,7 @@ def split_passages(
         start, end = spans[first][0], spans[last][1]
         passages.append(
             Passage(
-                passage_id(document_id, start, end, text[start:end]),
+                passage_id(document_id, source, start, end, text[start:end]),
                 source,
                 text[start:end],
                 start,

@@ -110,19 +110,21 @@ def _ingest_root(
     root = path.resolve() if path.is_dir() else path.resolve().parent
     files = sorted(p for p in root.rglob("*") if _wanted(p, root)) if path.is_dir() else [path]
     documents = _read_all(files, root, settings, report)
-    known = store.documents_under(str(root))
-    stored_ids = store.passage_ids_by_document(str(root))
+    hashes = store.content_hashes(list(documents))
+    stored_ids = store.passage_ids_by_document(list(documents))
     # A document is current when its text and its exact set of passages are both stored.
     plan = [
         read
         for doc_id, read in documents.items()
-        if known.get(doc_id, ("", ""))[1] != _sha(read.text)
+        if hashes.get(doc_id) != _sha(read.text)
         or stored_ids.get(doc_id, set()) != {p.id for p in read.passages}
     ]
     report.files_seen += len(documents)
     report.files_unchanged += len(documents) - len(plan)
     _write(plan, stored_ids, str(root), store, settings, report, progress)
-    gone = sorted(set(known) - set(documents)) if path.is_dir() else []
+    # Only after the plan is written: a file of this folder now ingested with it is not gone.
+    known = store.documents_under(str(root)) if path.is_dir() else {}
+    gone = sorted(set(known) - set(documents))
     for doc_id in gone:
         store.delete_document(doc_id)
         report.documents_removed.append(known[doc_id][0])

@@ -119,9 +119,10 @@ def _read_docx(path: Path) -> str:
 
     try:
         document = docx.Document(str(path))
-    except (BadZipFile, PackageNotFoundError, KeyError, ValueError) as error:
+        blocks = [p.text for p in document.paragraphs]
+        for table in document.tables:
+            blocks += [" | ".join(cell.text for cell in row.cells) for row in table.rows]
+    except (BadZipFile, PackageNotFoundError, KeyError, ValueError, SyntaxError) as error:
+        # lxml's XMLSyntaxError is a SyntaxError: a zip with broken XML inside.
         raise UnreadableFile(f"{path.name}: not a readable Word document ({error})") from None
-    blocks = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        blocks += [" | ".join(cell.text for cell in row.cells) for row in table.rows]
     return "\n\n".join(b.strip() for b in blocks if b.strip())

@@ -8,6 +8,8 @@ import json
 import os
 import urllib.error
 import urllib.request
+from http.client import HTTPException
+from pathlib import Path
 
 from rag.errors import InvalidInput, RagError
 from rag.settings import Settings
@@ -34,7 +36,14 @@ def remote_answer(
     documents: list[str],
 ) -> Answer:
     """The server's Answer to a question; its one-line errors raised as ours."""
-    body = {"question": question, "history": history, "mode": mode, "documents": documents}
+    # Paths are the asker's: resolved here, not against the server's working folder.
+    named = [str(Path(d).resolve()) if Path(d).exists() else d for d in documents]
+    body = {
+        "question": question,
+        "history": history,
+        "mode": mode or settings.mode,
+        "documents": named,
+    }
     request = urllib.request.Request(
         f"{url}/v1/answer",
         data=json.dumps(body).encode(),
@@ -46,7 +55,7 @@ def remote_answer(
     except urllib.error.HTTPError as error:
         message = _message(error)
         raise (InvalidInput if error.code == 400 else RagError)(message) from None
-    except (urllib.error.URLError, TimeoutError) as error:
+    except (OSError, HTTPException) as error:  # URLError, resets and timeouts are OSErrors
         raise RagError(f"the rag server at {url} stopped answering: {error}") from None
 
 
@@ -64,7 +73,7 @@ def _answers(url: str, settings: Settings) -> bool:
     try:
         with urllib.request.urlopen(request, timeout=PROBE_SECONDS) as response:
             return response.status == 200
-    except (urllib.error.URLError, TimeoutError, ValueError):
+    except (OSError, HTTPException, ValueError):
         return False
 
 

@@ -85,13 +85,24 @@ class PassageStore:
         """Ids of the stored passages of one document."""
         return set(self._get(self.passages, where={"document": document_id}, include=[])[0])
 
-    def passage_ids_by_document(self, root: str) -> dict[str, set[str]]:
-        """Document id -> ids of its stored passages, for documents ingested from `root`."""
-        ids, metadatas, _ = self._get(self.passages, where={"root": root}, include=["metadatas"])
+    def passage_ids_by_document(self, document_ids: list[str]) -> dict[str, set[str]]:
+        """Document id -> ids of its stored passages, for the given documents (wherever they
+        were ingested from: a file ingested before from a subfolder is the same document)."""
         by_document: dict[str, set[str]] = {}
-        for pid, meta in zip(ids, metadatas, strict=True):
-            by_document.setdefault(meta["document"], set()).add(pid)
+        for i in range(0, len(document_ids), _PAGE):
+            where = {"document": {"$in": document_ids[i : i + _PAGE]}}
+            ids, metadatas, _ = self._get(self.passages, where=where, include=["metadatas"])
+            for pid, meta in zip(ids, metadatas, strict=True):
+                by_document.setdefault(meta["document"], set()).add(pid)
         return by_document
+
+    def content_hashes(self, document_ids: list[str]) -> dict[str, str]:
+        """Document id -> hash of its stored text, for those of the given documents stored."""
+        hashes = {}
+        for i in range(0, len(document_ids), _PAGE):
+            found = self.sources.get(ids=document_ids[i : i + _PAGE], include=["metadatas"])
+            hashes.update({m["id"]: m["sha"] for m in found["metadatas"]})
+        return hashes
 
     def documents_under(self, root: str) -> dict[str, tuple[str, str]]:
         """Document id -> (name, content hash), for the documents ingested from folder `root`."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,10 @@ class Answer:
 
     @classmethod
     def from_dict(cls, data: dict) -> Answer:
-        """The Answer `to_dict` gave (passages come without their text)."""
+        """The Answer `to_dict` gave (passages come without their text); keys it does not
+        know (from a newer server) are ignored."""
+        known = {f.name for f in fields(cls)}
+        data = {k: v for k, v in data.items() if k in known}
         passages = tuple(
             Passage(p["id"], p["source"], "", p["start"], p["end"], p["score"], p["document_id"])
             for p in data["passages"]

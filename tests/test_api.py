@@ -45,8 +45,13 @@ def ask(client, *turns: str, **options):
 
 
 def test_models_name_one_model_per_mode(client):
+    from rag.llm import llm_available
+    from rag.settings import Settings
+
     names = [m.id for m in client.models.list().data]
-    assert names[0] == "rag-extractive" and set(names) <= {"rag-extractive", "rag-llm"}
+    assert (
+        names == ["rag-extractive", "rag-llm"] if llm_available(Settings()) else ["rag-extractive"]
+    )
 
 
 def test_a_completion_carries_markers_sources_and_structured_citations(client):
@@ -76,7 +81,8 @@ def test_a_streamed_completion_says_the_same_and_ends_with_the_citations(client)
 def test_earlier_user_turns_are_the_follow_up_history(client):
     first = ask(client, "Why did Liu Jun return to China?").choices[0].message.content
     follow_up = ask(client, "Why did Liu Jun return to China?", first, "How old was he then?")
-    assert "60" in follow_up.choices[0].message.content
+    answer = follow_up.choices[0].message.content.split("\n\nSources:\n")[0]
+    assert "at the age of 60" in answer
 
 
 def test_an_unanswerable_question_is_refused_with_nothing_cited(client):

@@ -154,3 +154,19 @@ def test_a_removal_cut_short_after_the_passages_is_finished_by_running_it_again(
     (listed,) = store.documents()
     remove([listed], settings, store)
     assert store.documents() == [] and store.source_text(doomed.id) is None
+
+
+def test_a_file_ingested_from_its_folder_then_from_a_parent_is_one_document(
+    store_settings, tmp_path
+):
+    castle = write(tmp_path / "docs" / "sub" / "castle.txt", CASTLE)
+    settings = store_settings()
+    ingest([castle.parent], settings, progress=False)
+    ingest([tmp_path / "docs"], settings, progress=False)
+    store = PassageStore(settings)
+    (document,) = store.documents()
+    assert document.name == "docs/sub/castle.txt" and document.path == str(castle)
+    assert {p.source for p in store.all_passages()} == {"docs/sub/castle.txt"}
+    assert len(store.all_passages()) == document.passages
+    again = ingest([tmp_path / "docs"], settings, progress=False)
+    assert again.files_unchanged == 1 and again.passages_embedded == 0

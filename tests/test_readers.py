@@ -84,3 +84,21 @@ def test_a_broken_word_or_pdf_file_is_refused_with_its_name(tmp_path, suffix):
     path.write_bytes(b"PK\x03\x04 this is not really a zip or a PDF")
     with pytest.raises(UnreadableFile, match=f"broken{suffix}: not a readable"):
         read_document(path, 10**6)
+
+
+def test_a_word_file_with_broken_xml_inside_is_refused_with_its_name(tmp_path):
+    import zipfile
+
+    import docx
+
+    good = tmp_path / "good.docx"
+    docx.Document().save(good)
+    broken = tmp_path / "broken.docx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(
+                item, b"<w:document><unclosed>" if "document.xml" in item.filename else data
+            )
+    with pytest.raises(UnreadableFile, match="broken.docx: not a readable Word document"):
+        read_document(broken, 10**6)

@@ -188,14 +188,16 @@ def _error_response(error: ApiError) -> JSONResponse:
 
 
 def message_content(answer: Answer) -> str:
-    """The answer with its [n] markers, then its sources: what any plain client shows."""
+    """The answer with its [n] markers and any notice, then its sources: what any plain
+    client shows."""
+    text = f"{answer.text}\n\n({answer.notice})" if answer.notice else answer.text
     if not answer.citations:
-        return answer.text
+        return text
     sources = [
         f"[{c.n}] {c.source}, characters {c.start}-{c.end}: \u201c{' '.join(c.quote.split())}\u201d"
         for c in answer.citations
     ]
-    return answer.text + "\n\nSources:\n" + "\n".join(sources)
+    return text + "\n\nSources:\n" + "\n".join(sources)
 
 
 class Completion:
@@ -283,7 +285,9 @@ def serve(settings: Settings, host: str, port: int) -> None:
     url = f"http://{reachable}:{sock.getsockname()[1]}"
     server = uvicorn.Server(uvicorn.Config(create_api(settings, bot), log_level="warning"))
     settings.home.mkdir(parents=True, exist_ok=True)
-    settings.server_file.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    announcement = settings.server_file.with_suffix(f".{os.getpid()}.tmp")
+    announcement.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    announcement.replace(settings.server_file)  # never half-written for a reader
     print(f"ready in {time.perf_counter() - started:.1f} s: {url}/v1", flush=True)
     try:
         server.run(sockets=[sock])

@@ -193,6 +193,8 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
         remove.click(ask_to_confirm, doomed, [confirmation, question_to_confirm, added])
         confirm.click(remove_document, [doomed, scope], [confirmation, added, *listings])
         cancel.click(lambda: gr.update(visible=False), None, confirmation)
+        # Confirming removes the document shown in the question, never one chosen after it.
+        doomed.change(lambda: gr.update(visible=False), None, confirmation)
         # Another process may have changed the library since the page was built.
         app.load(lambda: _listings(bot, ()), None, listings)
     return app
@@ -302,6 +304,8 @@ def _drafts(bot: Chatbot, question: str, history, mode, scope: frozenset[str], r
             )
         except RagError as error:
             result["error"] = error
+        except Exception as error:  # noqa: BLE001 - one line for the visitor, never a stuck bubble
+            result["error"] = f"Something went wrong answering this question ({error})."
         finally:
             pieces.put(None)
 
@@ -346,7 +350,10 @@ def _panel(bot: Chatbot, answer: Answer | None, selected: int | None) -> str:
         return sources_html(None, {}, None)
     paragraphs = {}
     for c in answer.citations:
-        document = bot.retriever.source_text(c.document_id) or c.quote
+        document = bot.retriever.source_text(c.document_id)
+        # A document removed or edited since the answer: show the quote as it was cited.
+        if document is None or document[c.start : c.end] != c.quote:
+            document = " " * c.start + c.quote
         paragraphs[c.n] = highlighted_paragraph(document, c)
     return sources_html(answer, paragraphs, selected)
 

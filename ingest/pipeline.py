@@ -14,6 +14,7 @@ from filelock import FileLock, Timeout
 
 from ingest.chunking import split_passages
 from ingest.readers import SUPPORTED_SUFFIXES, read_document
+from rag.audit import command_line_user, record
 from rag.errors import IngestBusy, RagError, UnreadableFile
 from rag.settings import Settings
 from rag.store import PassageStore
@@ -69,28 +70,53 @@ def ingest(
     settings: Settings,
     progress: bool = True,
     store: PassageStore | None = None,
+    user: str | None = None,
+    action: str = "ingest",
 ) -> IngestReport:
-    """Bring the store in line with the files under `paths`; refuse if another ingest runs."""
+    """Bring the store in line with the files under `paths`; refuse if another ingest runs.
+
+    Each document added, changed or gone is recorded in the audit log as done by `user`
+    (default: the command line's account) with `action` ("ingest", or "upload" from the page).
+    """
+    change = _Change(user or command_line_user(), action)
     with writing(settings):
         store = store or PassageStore(settings)
         report = IngestReport()
         for path in paths:
-            _ingest_root(Path(path), store, settings, report, progress)
+            _ingest_root(Path(path), store, settings, report, progress, change)
         report.total_passages = store.count()
         return report
 
 
-def remove(documents: list[Document], settings: Settings, store: PassageStore) -> None:
+def remove(
+    documents: list[Document], settings: Settings, store: PassageStore, user: str | None = None
+) -> None:
     """Take documents out of the library (passages first, then text; a removal cut short is
     finished by running it again). A file uploaded through the page goes too: the next upload
     ingests the uploads folder and would bring it back."""
     uploads = settings.uploads_dir.resolve()
+    hashes = store.content_hashes([d.id for d in documents])
     with writing(settings):
         for document in documents:
             if Path(document.path).parent == uploads:
                 Path(document.path).unlink(missing_ok=True)
             store.delete_document(document.id)
+            record(
+                settings,
+                user or command_line_user(),
+                "remove",
+                document,
+                hashes.get(document.id, ""),
+            )
         store.touch()
+
+
+@dataclass(frozen=True)
+class _Change:
+    """Who changes the library, and how, for the audit log and the documents' listing."""
+
+    user: str
+    action: str
 
 
 @dataclass(frozen=True)
@@ -103,13 +129,18 @@ class _Read:
 
 
 def _ingest_root(
-    path: Path, store: PassageStore, settings: Settings, report: IngestReport, progress: bool
+    path: Path,
+    store: PassageStore,
+    settings: Settings,
+    report: IngestReport,
+    progress: bool,
+    change: _Change,
 ) -> None:
     if not path.exists():
         raise RagError(f"{path}: no such file or folder")
     root = path.resolve() if path.is_dir() else path.resolve().parent
     files = sorted(p for p in root.rglob("*") if _wanted(p, root)) if path.is_dir() else [path]
-    documents = _read_all(files, root, settings, report)
+    documents = _read_all(files, root, settings, report, change.user)
     hashes = store.content_hashes(list(documents))
     stored_ids = store.passage_ids_by_document(list(documents))
     # A document is current when its text and its exact set of passages are both stored.
@@ -122,12 +153,17 @@ def _ingest_root(
     report.files_seen += len(documents)
     report.files_unchanged += len(documents) - len(plan)
     _write(plan, stored_ids, str(root), store, settings, report, progress)
+    for read in plan:
+        record(settings, change.user, change.action, read.document, _sha(read.text))
     # Only after the plan is written: a file of this folder now ingested with it is not gone.
     known = store.documents_under(str(root)) if path.is_dir() else {}
     gone = sorted(set(known) - set(documents))
+    listed = {d.id: d for d in store.documents()} if gone else {}
     for doc_id in gone:
         store.delete_document(doc_id)
         report.documents_removed.append(known[doc_id][0])
+        if doc_id in listed:
+            record(settings, change.user, "remove", listed[doc_id], known[doc_id][1])
     if plan or gone:
         store.touch()
 
@@ -138,7 +174,9 @@ def _wanted(path: Path, root: Path) -> bool:
     return path.is_file() and not hidden and path.suffix.lower() in SUPPORTED_SUFFIXES
 
 
-def _read_all(files, root: Path, settings: Settings, report: IngestReport) -> dict[str, _Read]:
+def _read_all(
+    files, root: Path, settings: Settings, report: IngestReport, user: str
+) -> dict[str, _Read]:
     documents = {}
     for file in files:
         # The folder's own name helps people tell documents of different folders apart.
@@ -160,6 +198,7 @@ def _read_all(files, root: Path, settings: Settings, report: IngestReport) -> di
             passages=len(passages),
             chars=len(text),
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            added_by=user,
         )
         documents[doc_id] = _Read(document, text, passages)
     return documents

@@ -12,6 +12,7 @@ from rag.errors import InvalidInput, RagError
 
 MODE_HELP = "extractive (quotes, offline) or llm (written by an LLM, verified)"
 DOC_HELP = "answer only from this document (name, path or id; repeat for several)"
+INSECURE_HELP = "allow a non-loopback --host without sign-in (a warning on every start)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,11 +100,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default=None, help="address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default 7861)")
+    serve.add_argument("--insecure", action="store_true", help=INSECURE_HELP)
     serve.set_defaults(run=_serve)
 
     ui = commands.add_parser("ui", help="serve the chat page")
     ui.add_argument("--host", default=None, help="address (default 127.0.0.1)")
     ui.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    ui.add_argument("--insecure", action="store_true", help=INSECURE_HELP)
+
+    users = commands.add_parser("users", help="who may sign in to the page and the API")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    adding = users_commands.add_parser("add", help="add or replace a user (prompts for a password)")
+    adding.add_argument("name")
+    adding.add_argument("--role", choices=["reader", "editor"], required=True)
+    adding.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    adding.set_defaults(run=_users_add)
+    users_commands.add_parser("list", help="names and roles").set_defaults(run=_users_list)
+    dropping = users_commands.add_parser("remove", help="take a user out")
+    dropping.add_argument("name")
+    dropping.set_defaults(run=_users_remove)
     ui.set_defaults(run=_ui)
     return parser
 
@@ -333,7 +350,41 @@ def _serve(args) -> int:
     from ui.api import serve  # noqa: PLC0415
 
     settings = _settings()
-    serve(settings, host=args.host or settings.api_host, port=args.port or settings.api_port)
+    host = args.host or settings.api_host
+    serve(settings, host=host, port=args.port or settings.api_port, insecure=args.insecure)
+    return 0
+
+
+def _users(settings):
+    from rag.users import Users  # noqa: PLC0415
+
+    return Users(settings.users_file)
+
+
+def _users_add(args) -> int:
+    import getpass  # noqa: PLC0415
+
+    if args.password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise InvalidInput("the two passwords differ; nothing changed")
+    key = _users(_settings()).add(args.name, args.role, password)
+    print(f"{args.name} can sign in as {args.role}.")
+    print(f"API key for rag serve (shown only now): {key}")
+    return 0
+
+
+def _users_list(args) -> int:
+    for user in _users(_settings()).all().values():
+        print(f"{user.name}\t{user.role}")
+    return 0
+
+
+def _users_remove(args) -> int:
+    _users(_settings()).remove(args.name)
+    print(f"removed {args.name}")
     return 0
 
 
@@ -341,7 +392,8 @@ def _ui(args) -> int:
     from ui.app import serve  # noqa: PLC0415
 
     settings = _settings()
-    serve(settings, host=args.host or settings.ui_host, port=args.port or settings.ui_port)
+    host = args.host or settings.ui_host
+    serve(settings, host=host, port=args.port or settings.ui_port, insecure=args.insecure)
     return 0
 
 

@@ -36,9 +36,10 @@ def scope_of(documents: list[Document], wanted: list[str]) -> frozenset[str]:
 
 def table(documents: list[Document]) -> str:
     """The library as aligned columns for the terminal (the path last, unpadded)."""
-    header = ("name", "passages", "characters", "ingested at (UTC)", "path")
+    header = ("name", "passages", "characters", "ingested at (UTC)", "added by", "path")
     rows = [header] + [
-        (d.name, str(d.passages), f"{d.chars:,}", d.ingested_at, d.path) for d in documents
+        (d.name, str(d.passages), f"{d.chars:,}", d.ingested_at, d.added_by or "-", d.path)
+        for d in documents
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     numbers = {1, 2}

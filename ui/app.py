@@ -118,31 +118,35 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
             )
             gr.Examples(EXAMPLES, inputs=box, label="Try (on the bundled article)")
             cite = gr.Textbox(elem_id="cite-target", container=False)
-        with gr.Tab("Library", elem_id="library-tab") as library_tab:
-            library = gr.Dataframe(
-                headers=LIBRARY_COLUMNS, interactive=False, elem_id="library", wrap=True
+        with gr.Tab("Library", elem_id="library-tab"):
+            readers_note = gr.Markdown(
+                "Only editors can see and change the library.", visible=False
             )
-            with gr.Row():
-                doomed = gr.Dropdown(
-                    choices=[], label="Document to remove", elem_id="doomed", scale=4
+            with gr.Column() as library_controls:
+                library = gr.Dataframe(
+                    headers=LIBRARY_COLUMNS, interactive=False, elem_id="library", wrap=True
                 )
-                remove = gr.Button("Remove…", variant="stop", elem_id="remove", scale=1)
-            with gr.Row(visible=False) as confirmation:
-                question_to_confirm = gr.HTML(elem_id="confirm-text")
-                confirm = gr.Button("Yes, remove it", variant="stop", elem_id="confirm-remove")
-                cancel = gr.Button("Keep it", elem_id="cancel-remove")
-            files = gr.File(
-                file_count="multiple",
-                file_types=UPLOAD_TYPES,
-                elem_id="upload",
-                label=f"Text, Markdown, HTML, PDF or Word (.docx), up to "
-                f"{settings.max_upload_bytes // 1_000_000} MB each",
-            )
-            add = gr.Button("Add to the library", variant="primary", elem_id="add")
-            added = gr.Textbox(elem_id="ingest-status", show_label=False, interactive=False)
+                with gr.Row():
+                    doomed = gr.Dropdown(
+                        choices=[], label="Document to remove", elem_id="doomed", scale=4
+                    )
+                    remove = gr.Button("Remove…", variant="stop", elem_id="remove", scale=1)
+                with gr.Row(visible=False) as confirmation:
+                    question_to_confirm = gr.HTML(elem_id="confirm-text")
+                    confirm = gr.Button("Yes, remove it", variant="stop", elem_id="confirm-remove")
+                    cancel = gr.Button("Keep it", elem_id="cancel-remove")
+                files = gr.File(
+                    file_count="multiple",
+                    file_types=UPLOAD_TYPES,
+                    elem_id="upload",
+                    label=f"Text, Markdown, HTML, PDF or Word (.docx), up to "
+                    f"{settings.max_upload_bytes // 1_000_000} MB each",
+                )
+                add = gr.Button("Add to the library", variant="primary", elem_id="add")
+                added = gr.Textbox(elem_id="ingest-status", show_label=False, interactive=False)
 
-        questions_limit = RateLimit(settings.questions_per_minute, 60)
-        uploads_limit = RateLimit(settings.uploads_per_hour, 3600)
+            questions_limit = RateLimit(settings.questions_per_minute, 60)
+            uploads_limit = RateLimit(settings.uploads_per_hour, 3600)
 
         def ask(message, messages, history, past, chosen_mode, chosen_scope, request: gr.Request):
             if not questions_limit.allow(visitor(request)):
@@ -221,10 +225,12 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
 
         def on_load(request: gr.Request):
             # Another process may have changed the library since the page was built; the
-            # Library tab is there for editors only.
-            return *_listings(bot, ()), gr.update(visible=may_edit(request))
+            # library's list and controls are there for editors only.
+            editor = may_edit(request)
+            shown = (gr.update(visible=editor), gr.update(visible=not editor))
+            return *_listings(bot, ()), *shown
 
-        app.load(on_load, None, [*listings, library_tab])
+        app.load(on_load, None, [*listings, library_controls, readers_note])
 
         def may_edit(request: gr.Request | None) -> bool:
             """Editors, or everyone where nobody signs in (a page on this machine only)."""

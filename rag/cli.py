@@ -265,12 +265,10 @@ def render_answer(answer) -> str:
         lines.append(f"({answer.notice})")
     if answer.citations:
         lines.append("")
-    for c in answer.citations:
-        quote = " ".join(c.quote.split())  # a hard-wrapped quote reads as one line
-        lines.append(f"[{c.n}] {c.source} @{c.start}-{c.end}: \u201c{quote}\u201d")
+    lines += [c.line() for c in answer.citations]
     if answer.refused and answer.passages:
         lines.append("\nRelated passages (not cited):")
-        lines += [f"- {p.source} @{p.start}-{p.end}" for p in answer.passages[:3]]
+        lines += [f"- {p.source}, characters {p.start}-{p.end}" for p in answer.passages[:3]]
     if answer.removed:
         lines.append(f"\nVerification removed {len(answer.removed)} sentence(s):")
         lines += [f"- {r.sentence[:120]} ({r.reason})" for r in answer.removed]

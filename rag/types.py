@@ -55,6 +55,11 @@ class Citation:
         if not self.document_id:
             object.__setattr__(self, "document_id", self.source)
 
+    def line(self) -> str:
+        """`[n] document, characters start-end: “quote”`, on one line, for plain text."""
+        quote = " ".join(self.quote.split())  # a hard-wrapped quote reads as one line
+        return f"[{self.n}] {self.source}, characters {self.start}-{self.end}: \u201c{quote}\u201d"
+
 
 @dataclass(frozen=True)
 class Removed:

@@ -213,11 +213,7 @@ def message_content(answer: Answer) -> str:
     text = f"{answer.text}\n\n({answer.notice})" if answer.notice else answer.text
     if not answer.citations:
         return text
-    sources = [
-        f"[{c.n}] {c.source}, characters {c.start}-{c.end}: \u201c{' '.join(c.quote.split())}\u201d"
-        for c in answer.citations
-    ]
-    return text + "\n\nSources:\n" + "\n".join(sources)
+    return text + "\n\nSources:\n" + "\n".join(c.line() for c in answer.citations)
 
 
 class Completion:

@@ -462,7 +462,7 @@ def _add_documents(bot: Chatbot, settings: Settings, uploaded, user: str) -> str
         return "Choose one or more files first."
     folder = settings.uploads_dir
     folder.mkdir(parents=True, exist_ok=True)
-    refused = []
+    refused, copied = [], 0
     for item in uploaded:
         path = Path(item if isinstance(item, str) else item.name)
         if path.suffix.lower() not in UPLOAD_TYPES:
@@ -471,6 +471,9 @@ def _add_documents(bot: Chatbot, settings: Settings, uploaded, user: str) -> str
             refused.append(f"{path.name}: larger than {settings.max_upload_bytes:,} bytes")
         else:
             shutil.copy(path, upload_target(folder, safe_name(path.name), path.read_bytes()))
+            copied += 1
+    if not copied:
+        return "\n".join(f"⚠ not added: {line}" for line in refused)
     try:
         report = ingest([folder], settings, store=bot.store, user=user, action="upload")
     except RagError as error:

@@ -58,15 +58,8 @@ def conversation_markdown(answers: list[Answer], title: str) -> str:
     parts = [f"# {title}"]
     for answer in answers:
         parts += [f"**Question:** {answer.question}", f"**Answer:** {answer.text}"]
-        parts += [
-            f"- [{c.n}] {c.source}, characters {c.start}-{c.end}: \u201c{_one_line(c.quote)}\u201d"
-            for c in answer.citations
-        ]
+        parts += [f"- {c.line()}" for c in answer.citations]
     return "\n\n".join(parts) + "\n"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def sources_html(answer: Answer | None, paragraphs: dict[int, str], selected: int | None) -> str:

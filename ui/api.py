@@ -35,6 +35,7 @@ from rag.types import Answer
 from rag.users import Users, check_exposure
 from ui.ports import bind
 from ui.security import SecurityHeaders
+from ui.warm import warm_chatbot
 
 MODES = {"rag-extractive": "extractive", "rag-llm": "llm"}
 
@@ -298,12 +299,7 @@ def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> N
 
     sock = bind(host, port, "RAG_API_PORT")
     started = time.perf_counter()
-    bot = Chatbot(settings)
-    if bot.retriever.is_empty():
-        from ingest.pipeline import ingest  # noqa: PLC0415
-
-        ingest([settings.seeds_dir], settings, store=bot.store)
-    bot.warm_up()
+    bot = warm_chatbot(settings)
     reachable = "127.0.0.1" if host in ("0.0.0.0", "") else host
     url = f"http://{reachable}:{sock.getsockname()[1]}"
     server = uvicorn.Server(uvicorn.Config(create_api(settings, bot), log_level="warning"))

@@ -36,6 +36,7 @@ from ui.render import (
     sources_html,
 )
 from ui.security import SecurityHeaders
+from ui.warm import warm_chatbot
 
 EXAMPLES = [
     "Why did Liu Jun return to China?",
@@ -495,12 +496,7 @@ def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> N
     # Gradio would fail deep inside its launch with a traceback; say it in one line first.
     bind(host, port, "RAG_UI_PORT").close()
     started = time.perf_counter()
-    bot = Chatbot(settings)
-    if bot.retriever.is_empty():
-        from ingest.pipeline import ingest  # noqa: PLC0415
-
-        ingest([settings.seeds_dir], settings, store=bot.store)
-    bot.warm_up()
+    bot = warm_chatbot(settings)
     app = build_app(settings, bot)
     app.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     print(f"ready in {time.perf_counter() - started:.1f} s: http://{host}:{port}", flush=True)

@@ -74,7 +74,9 @@ class Settings(BaseSettings):
     ui_host: str = Field("127.0.0.1", description="Address the web app listens on.")
     ui_port: int = Field(7860, description="Port the web app listens on.")
     ui_title: str = Field("Ask your documents", description="Title of the web page.")
-    ui_concurrency: int = Field(4, description="Questions the web app answers at the same time.")
+    ui_concurrency: int = Field(
+        4, description="Questions the web app (and, separately, `rag serve`) answers at once."
+    )
     ui_queue_size: int = Field(
         64, description="Questions that may wait; beyond it visitors are told the app is busy."
     )

@@ -12,9 +12,11 @@ import hmac
 import json
 import os
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
@@ -194,11 +196,18 @@ def _standalone(earlier: list[str]) -> list[str]:
 def _answer(bot: Chatbot, question: str, history: list[str], mode, documents: list[str]) -> Answer:
     try:
         scope = scope_of(bot.store.documents(), documents) if documents else frozenset()
-        return bot.answer(question, history, mode=mode, scope=scope)
+        # As many at once as the page answers; more wait here instead of all sharing the CPU.
+        with _answering(bot.settings.ui_concurrency):
+            return bot.answer(question, history, mode=mode, scope=scope)
     except InvalidInput as error:
         raise ApiError(400, str(error), "invalid_request_error") from None
     except RagError as error:
         raise ApiError(503, str(error), "server_error") from None
+
+
+@lru_cache(maxsize=1)
+def _answering(concurrency: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(max(1, concurrency))
 
 
 def _error_response(error: ApiError) -> JSONResponse:

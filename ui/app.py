@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import queue
@@ -342,11 +343,17 @@ def _status(text: str):
     return gr.update(value=text, visible=bool(text))
 
 
+_naming = threading.Lock()
 _EXPORTS = Path(tempfile.mkdtemp(prefix="rag-chat-exports-"))
 
 
 def _export(settings: Settings, answers: list[Answer]) -> str:
     """The conversation so far as a Markdown file, for the export button."""
+    # Gradio serves a copy from its cache; ours can go once the visitor has had time to click.
+    for old in _EXPORTS.glob("*.md"):
+        with contextlib.suppress(FileNotFoundError):  # another visitor's export removed it
+            if time.time() - old.stat().st_mtime > 3600:
+                old.unlink()
     path = _EXPORTS / f"conversation-{uuid.uuid4().hex[:8]}.md"
     path.write_text(conversation_markdown(answers, settings.ui_title), encoding="utf-8")
     return str(path)
@@ -471,7 +478,9 @@ def _add_documents(bot: Chatbot, settings: Settings, uploaded, user: str) -> str
         elif path.stat().st_size > settings.max_upload_bytes:
             refused.append(f"{path.name}: larger than {settings.max_upload_bytes:,} bytes")
         else:
-            shutil.copy(path, upload_target(folder, safe_name(path.name), path.read_bytes()))
+            with _naming:  # two uploads of one name at once must not pick the same file
+                target = upload_target(folder, safe_name(path.name), path.read_bytes())
+                shutil.copy(path, target)
             copied += 1
     if not copied:
         return "\n".join(f"⚠ not added: {line}" for line in refused)

@@ -238,7 +238,9 @@ def test_help_lists_every_command_without_importing_heavy_modules():
     )
     assert result.returncode == 0, result.stderr
     listed = result.stdout.split("{", 1)[1].split("}", 1)[0].split(",")
-    assert sorted(listed) == sorted(["ingest", "ask", "chat", "docs", "serve", "ui", "eval"])
+    assert sorted(listed) == sorted(
+        ["ingest", "ask", "chat", "docs", "serve", "ui", "users", "eval"]
+    )
     probe = (
         f"import sys, rag.cli; rag.cli._parser(); print([m for m in {HEAVY!r} if m in sys.modules])"
     )

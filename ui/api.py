@@ -58,6 +58,7 @@ class Message(BaseModel):
     content: str | list[dict] | None = None
 
     def text(self) -> str:
+        """The message's text, its text parts joined when it has parts."""
         if isinstance(self.content, list):
             return " ".join(p.get("text", "") for p in self.content if p.get("type") == "text")
         return self.content or ""
@@ -144,6 +145,7 @@ def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
 
     @api.get("/v1/models", dependencies=guarded)
     def models() -> dict:
+        """One model per answering mode available here."""
         names = [
             name for name, mode in MODES.items() if mode == "extractive" or llm_available(settings)
         ]
@@ -158,6 +160,7 @@ def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
 
     @api.post("/v1/chat/completions", dependencies=asking)
     def chat_completions(request: ChatRequest):
+        """The last user message answered, the earlier ones as its follow-up history."""
         if request.model not in MODES:
             raise ApiError(
                 404,
@@ -178,6 +181,7 @@ def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
 
     @api.post("/v1/answer", dependencies=asking)
     def answer(request: AnswerRequest) -> dict:
+        """The whole Answer, as `rag ask --json` prints it (for `rag ask` and `rag chat`)."""
         return _answer(
             bot, request.question, request.history, request.mode, request.documents
         ).to_dict()
@@ -252,6 +256,7 @@ class Completion:
         }
 
     def whole(self) -> dict:
+        """The completion in one response."""
         content = message_content(self.answer)
         return {
             "id": self.id,

@@ -1,6 +1,6 @@
 from rag.types import Answer, Citation, Passage
-from ui.app import as_text, safe_name, upload_target
-from ui.render import highlighted_paragraph, sources_html
+from ui.library import safe_name, upload_target
+from ui.render import as_text, highlighted_paragraph, sources_html
 
 DOC = "Intro line.\n\nThe <b>bold</b> claim <img src=x onerror=alert(1)> is here. Tail.\n\nEnd."
 

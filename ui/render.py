@@ -40,6 +40,11 @@ CITATION_CLICKS = """
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
+def as_text(text: str) -> str:
+    """Escape text for the chat, which renders HTML: markup in a document shows as written."""
+    return escape(text, quote=False)
+
+
 def linked_answer(answer: Answer, number: int) -> str:
     """The answer's text, escaped, with each of its `[n]` markers a link to that citation."""
     cited = {c.n for c in answer.citations}

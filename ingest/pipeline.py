@@ -95,19 +95,14 @@ def remove(
     finished by running it again). A file uploaded through the page goes too: the next upload
     ingests the uploads folder and would bring it back."""
     uploads = settings.uploads_dir.resolve()
+    user = user or command_line_user()
     hashes = store.content_hashes([d.id for d in documents])
     with writing(settings):
         for document in documents:
             if Path(document.path).parent == uploads:
                 Path(document.path).unlink(missing_ok=True)
             store.delete_document(document.id)
-            record(
-                settings,
-                user or command_line_user(),
-                "remove",
-                document,
-                hashes.get(document.id, ""),
-            )
+            record(settings, user, "remove", document, hashes.get(document.id, ""))
         store.touch()
 
 
@@ -158,12 +153,11 @@ def _ingest_root(
     # Only after the plan is written: a file of this folder now ingested with it is not gone.
     known = store.documents_under(str(root)) if path.is_dir() else {}
     gone = sorted(set(known) - set(documents))
-    listed = {d.id: d for d in store.documents()} if gone else {}
     for doc_id in gone:
+        document, sha = known[doc_id]
         store.delete_document(doc_id)
-        report.documents_removed.append(known[doc_id][0])
-        if doc_id in listed:
-            record(settings, change.user, "remove", listed[doc_id], known[doc_id][1])
+        report.documents_removed.append(document.name)
+        record(settings, change.user, "remove", document, sha)
     if plan or gone:
         store.touch()
 

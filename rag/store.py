@@ -104,10 +104,10 @@ class PassageStore:
             hashes.update({m["id"]: m["sha"] for m in found["metadatas"]})
         return hashes
 
-    def documents_under(self, root: str) -> dict[str, tuple[str, str]]:
-        """Document id -> (name, content hash), for the documents ingested from folder `root`."""
+    def documents_under(self, root: str) -> dict[str, tuple[Document, str]]:
+        """Document id -> (document, content hash), for the documents ingested from `root`."""
         _, metadatas, _ = self._get(self.sources, where={"root": root}, include=["metadatas"])
-        return {m["id"]: (m["name"], m["sha"]) for m in metadatas}
+        return {m["id"]: (_document(m), m["sha"]) for m in metadatas}
 
     def save_document(self, document: Document, root: str, text: str, sha: str) -> None:
         """Store (or replace) the text of a document and what the library lists about it."""
@@ -121,9 +121,7 @@ class PassageStore:
     def documents(self) -> list[Document]:
         """Every document in the library, by name."""
         _, metadatas, _ = self._get(self.sources, include=["metadatas"])
-        fields = {f.name for f in dataclasses.fields(Document)}
-        found = [Document(**{k: v for k, v in m.items() if k in fields}) for m in metadatas]
-        return sorted(found, key=lambda d: (d.name, d.path))
+        return sorted(map(_document, metadatas), key=lambda d: (d.name, d.path))
 
     def source_text(self, document_id: str) -> str | None:
         """The stored text of a document, or None."""
@@ -176,6 +174,14 @@ class PassageStore:
             if len(page["ids"]) < _PAGE:
                 return ids, metadatas, documents
             offset += _PAGE
+
+
+_DOCUMENT_FIELDS = frozenset(f.name for f in dataclasses.fields(Document))
+
+
+def _document(metadata: dict) -> Document:
+    """The Document a stored text's metadata describes (root and hash left aside)."""
+    return Document(**{k: v for k, v in metadata.items() if k in _DOCUMENT_FIELDS})
 
 
 def _client(settings: Settings):

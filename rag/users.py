@@ -12,6 +12,7 @@ import re
 import secrets
 import threading
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from filelock import FileLock
@@ -40,16 +41,26 @@ class Users:
     def __init__(self, path: Path):
         self.path = path
         self._lock = threading.Lock()
+        self._read: tuple[tuple, dict[str, User]] = ((), {})  # (file's identity, its users)
 
     def all(self) -> dict[str, User]:
-        """Every user, by name."""
+        """Every user, by name. Every request asks, so the file is parsed again only when it
+        changed (a user added with `rag users add` counts at once)."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            stat = self.path.stat()
         except FileNotFoundError:
             return {}
+        # Every change replaces the file (a new inode), so this tells any change apart.
+        changed = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if self._read[0] == changed:
+            return self._read[1]
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise RagError(f"cannot read the users file {self.path}: {error}") from None
-        return {u["name"]: User(**u) for u in data.get("users", [])}
+        users = {u["name"]: User(**u) for u in data.get("users", [])}
+        self._read = (changed, users)
+        return users
 
     def add(self, name: str, role: str, password: str) -> str:
         """Add (or replace) a user; the new API key, which is shown once and never stored."""
@@ -100,6 +111,13 @@ class Users:
             )
             fresh.chmod(0o600)
             fresh.replace(self.path)
+
+
+@lru_cache(maxsize=8)
+def users_at(path: Path) -> Users:
+    """The users file of a data directory, one reader per process (so its cache serves every
+    request)."""
+    return Users(path)
 
 
 _DUMMY_HASH = b"$2b$12$z0MRwXhtr4SQwkOOEtpky.U01ww6v.TzlrPKUgxvvIv7/DkT0j8vG"  # of "x"

@@ -11,12 +11,10 @@ from __future__ import annotations
 import hmac
 import json
 import os
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
@@ -34,8 +32,8 @@ from rag.limits import RateLimit, questions_message
 from rag.llm import llm_available
 from rag.settings import Settings
 from rag.types import Answer
-from rag.users import Users, check_exposure
-from ui.ports import bind
+from rag.users import users_at
+from ui.ports import listen
 from ui.security import SecurityHeaders
 from ui.warm import warm_chatbot
 
@@ -95,7 +93,7 @@ def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
         middleware=[Middleware(SecurityHeaders)],
     )
     key = settings.api_key.get_secret_value() if settings.api_key else None
-    users = Users(settings.users_file)
+    users = users_at(settings.users_file)
     questions = RateLimit(settings.questions_per_minute, 60)
 
     def authorized(request: Request) -> str:
@@ -171,8 +169,8 @@ def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
         asked = [m.text() for m in request.messages if m.role == "user"]
         if not asked:
             raise ApiError(400, "messages: no user message to answer.", "invalid_request_error")
-        answer = _answer(
-            bot, asked[-1], _standalone(asked[:-1]), MODES[request.model], request.documents
+        answer = answer_one(
+            asked[-1], _standalone(asked[:-1]), MODES[request.model], request.documents
         )
         completion = Completion(request.model, answer)
         if request.stream:
@@ -182,9 +180,23 @@ def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
     @api.post("/v1/answer", dependencies=asking)
     def answer(request: AnswerRequest) -> dict:
         """The whole Answer, as `rag ask --json` prints it (for `rag ask` and `rag chat`)."""
-        return _answer(
-            bot, request.question, request.history, request.mode, request.documents
+        return answer_one(
+            request.question, request.history, request.mode, request.documents
         ).to_dict()
+
+    # As many questions at once as the page answers; more wait here instead of all sharing
+    # the CPU.
+    answering = threading.BoundedSemaphore(max(1, settings.ui_concurrency))
+
+    def answer_one(question: str, history: list[str], mode, documents: list[str]) -> Answer:
+        try:
+            scope = scope_of(bot.store.documents(), documents) if documents else frozenset()
+            with answering:
+                return bot.answer(question, history, mode=mode, scope=scope)
+        except InvalidInput as error:
+            raise ApiError(400, str(error), "invalid_request_error") from None
+        except RagError as error:
+            raise ApiError(503, str(error), "server_error") from None
 
     return api
 
@@ -195,23 +207,6 @@ def _standalone(earlier: list[str]) -> list[str]:
     for turn in earlier:
         history.append(condense(turn, history))
     return history
-
-
-def _answer(bot: Chatbot, question: str, history: list[str], mode, documents: list[str]) -> Answer:
-    try:
-        scope = scope_of(bot.store.documents(), documents) if documents else frozenset()
-        # As many at once as the page answers; more wait here instead of all sharing the CPU.
-        with _answering(bot.settings.ui_concurrency):
-            return bot.answer(question, history, mode=mode, scope=scope)
-    except InvalidInput as error:
-        raise ApiError(400, str(error), "invalid_request_error") from None
-    except RagError as error:
-        raise ApiError(503, str(error), "server_error") from None
-
-
-@lru_cache(maxsize=1)
-def _answering(concurrency: int) -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(max(1, concurrency))
 
 
 def _error_response(error: ApiError) -> JSONResponse:
@@ -305,13 +300,14 @@ def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> N
     Beyond this machine a key is required (RAG_API_KEY, or users' own keys)."""
     import uvicorn  # noqa: PLC0415
 
-    keyed = settings.api_key is not None or bool(Users(settings.users_file).all())
-    how = "set RAG_API_KEY or add users with `rag users add NAME --role reader`"
-    warning = check_exposure(host, keyed, insecure, how)
-    if warning:
-        print(warning, file=sys.stderr, flush=True)
-
-    sock = bind(host, port, "RAG_API_PORT")
+    sock = listen(
+        host,
+        port,
+        "RAG_API_PORT",
+        signed_in=settings.api_key is not None or bool(users_at(settings.users_file).all()),
+        insecure=insecure,
+        how="set RAG_API_KEY or add users with `rag users add NAME --role reader`",
+    )
     started = time.perf_counter()
     bot = warm_chatbot(settings)
     reachable = "127.0.0.1" if host in ("0.0.0.0", "") else host

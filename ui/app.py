@@ -9,7 +9,6 @@ import html
 import json
 import queue
 import re
-import sys
 import tempfile
 import threading
 import time
@@ -25,10 +24,10 @@ from rag.limits import RateLimit, questions_message
 from rag.llm import llm_available
 from rag.settings import Settings
 from rag.types import Answer
-from rag.users import Users, check_exposure
+from rag.users import users_at
 from rag.verify import ECHOED
 from ui.library import library_tab
-from ui.ports import bind
+from ui.ports import listen
 from ui.render import (
     CITATION_CLICKS,
     CSS,
@@ -311,14 +310,17 @@ def _record_feedback(settings: Settings, data: gr.LikeData, past: list[Answer]) 
 def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> None:
     """Start the app, warmed up so the first question pays no loading time. With users in
     RAG_HOME/users.json everyone signs in; beyond this machine, sign-in is required."""
-    users = Users(settings.users_file)
+    users = users_at(settings.users_file)
     signing_in = bool(users.all())
-    how = "add a user with `rag users add NAME --role editor`"
-    warning = check_exposure(host, signing_in, insecure, how)
-    if warning:
-        print(warning, file=sys.stderr, flush=True)
     # Gradio would fail deep inside its launch with a traceback; say it in one line first.
-    bind(host, port, "RAG_UI_PORT").close()
+    listen(
+        host,
+        port,
+        "RAG_UI_PORT",
+        signed_in=signing_in,
+        insecure=insecure,
+        how="add a user with `rag users add NAME --role editor`",
+    ).close()
     started = time.perf_counter()
     bot = warm_chatbot(settings)
     app = build_app(settings, bot)

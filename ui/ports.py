@@ -1,10 +1,13 @@
-"""Listening sockets for the servers, with a one-line error when the port is taken."""
+"""Listening sockets for the servers: refused beyond this machine without sign-in, and a
+one-line error when the port is taken."""
 
 from __future__ import annotations
 
 import socket
+import sys
 
 from rag.errors import RagError
+from rag.users import check_exposure
 
 
 def bind(host: str, port: int, setting: str) -> socket.socket:
@@ -21,3 +24,14 @@ def bind(host: str, port: int, setting: str) -> socket.socket:
             f"--port or {setting}"
         ) from None
     return sock
+
+
+def listen(
+    host: str, port: int, setting: str, *, signed_in: bool, insecure: bool, how: str
+) -> socket.socket:
+    """The server's socket, after the exposure check (see `check_exposure`; `how` says how
+    to enable sign-in) and its warning, if any, on stderr."""
+    warning = check_exposure(host, signed_in, insecure, how)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    return bind(host, port, setting)

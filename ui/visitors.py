@@ -5,12 +5,12 @@ from __future__ import annotations
 import gradio as gr
 
 from rag.settings import Settings
-from rag.users import EDITOR, Users
+from rag.users import EDITOR, users_at
 
 
 def may_edit(settings: Settings, request: gr.Request | None) -> bool:
     """Editors, or everyone where nobody signs in (a page on this machine only)."""
-    users = Users(settings.users_file).all()
+    users = users_at(settings.users_file).all()
     if not users:
         return True
     user = users.get(getattr(request, "username", None) or "")

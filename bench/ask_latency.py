@@ -16,10 +16,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from tests.servers import free_port, running  # noqa: E402 - the tests' server harness
+
 QUESTION = "Why did Liu Jun return to China?"
 
 
@@ -34,17 +36,6 @@ def median_of(repeat: int, command: list[str], env: dict) -> float:
     return round(statistics.median(seconds(command, env) for _ in range(repeat)), 3)
 
 
-def wait_until_up(url: str, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"rag serve did not start at {url}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -57,19 +48,10 @@ def main() -> None:
         "python_start_s": median_of(args.repeat, [sys.executable, "-c", "pass"], env),
         "ask_in_process_s": median_of(args.repeat, [*rag, "ask", QUESTION], env),
     }
-    port = 7000 + os.getpid() % 2000
-    server = subprocess.Popen(
-        [*rag, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/health")
+    port = free_port()
+    serve = [*rag, "serve", "--port", str(port)]
+    with running(serve, f"http://127.0.0.1:{port}/health", home / "serve.log", env=env):
         results["ask_with_server_s"] = median_of(args.repeat, [*rag, "ask", QUESTION], env)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     results["repeat"] = args.repeat
     results["in_process_vs_python"] = round(
         results["ask_in_process_s"] / results["python_start_s"], 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +23,27 @@ def require(condition: bool, what: str) -> None:
         if IN_CI:
             pytest.fail(f"CI needs {what}")
         pytest.skip(f"needs {what}")
+
+
+def rag(
+    *args: str,
+    home: Path,
+    stdin: str | None = None,
+    env: dict | None = None,
+    cwd: Path | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess:
+    """`rag ARGS` in a fresh process on data directory `home`, as a user runs it."""
+    env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+    )
 
 
 def make_settings(home: Path, **overrides) -> Settings:

@@ -8,20 +8,9 @@ import sys
 
 import pytest
 
-from tests.conftest import SEED
+from tests.conftest import SEED, rag
 
 pytestmark = pytest.mark.integration
-
-
-def rag(*args, home, timeout=300):
-    env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +67,8 @@ def test_ask_answers_here_when_the_announced_server_is_gone(home, tmp_path):
     try:
         result = rag("ask", "--json", "Why did Liu Jun return to China?", home=home)
         assert result.returncode == 0 and "patriot" in json.loads(result.stdout)["text"]
-        env = {**os.environ, "RAG_HOME": str(home), "RAG_SERVER_URL": url}
-        told = subprocess.run(
-            [sys.executable, "-m", "rag.cli", "ask", "Why did Liu Jun return to China?"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
+        told = rag(
+            "ask", "Why did Liu Jun return to China?", home=home, env={"RAG_SERVER_URL": url}
         )
         assert told.returncode == 0 and "patriot" in told.stdout
         assert told.stderr == f"note: no rag server answers at {url}; answering here.\n"
@@ -113,15 +97,8 @@ def test_binary_file_in_the_ingest_folder_is_named_and_skipped(tmp_path):
 
 
 def test_chat_resolves_a_follow_up_in_the_terminal(home):
-    env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "chat"],
-        input="Why did Liu Jun return to China?\nHow old was he then?\n\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    question = "Why did Liu Jun return to China?\nHow old was he then?\n\n"
+    result = rag("chat", home=home, stdin=question)
     assert result.returncode == 0, result.stderr
     assert "(understood as: How old was Liu Jun then?)" in result.stdout
     assert "age of 60" in result.stdout
@@ -191,24 +168,18 @@ def test_an_installed_wheel_answers_from_any_folder_with_its_own_seeds(tmp_path)
     (wheel,) = wheels.glob("*.whl")
     install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-t", str(target)]
     assert subprocess.run([*install, str(wheel)], capture_output=True, timeout=600).returncode == 0
-    env = {**os.environ, "PYTHONPATH": str(target), "RAG_HOME": str(tmp_path / "home")}
-    where = tmp_path / "elsewhere"
+    installed = {"PYTHONPATH": str(target)}
+    where, home = tmp_path / "elsewhere", tmp_path / "home"
     where.mkdir()
     probe = [sys.executable, "-c", "import rag; print(rag.__file__)"]
+    env = {**os.environ, **installed}
     imported = subprocess.run(probe, capture_output=True, text=True, env=env, cwd=where).stdout
     assert imported.strip() == str(target / "rag" / "__init__.py")
-    run = [sys.executable, "-m", "rag.cli", "ask", "--json", "Why did Liu Jun return to China?"]
-    result = subprocess.run(run, capture_output=True, text=True, env=env, cwd=where, timeout=300)
+    question = "Why did Liu Jun return to China?"
+    result = rag("ask", "--json", question, home=home, env=installed, cwd=where)
     assert result.returncode == 0, result.stderr
     assert "patriot" in json.loads(result.stdout)["text"]
-    listed = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "docs", "list", "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=where,
-        timeout=300,
-    )
+    listed = rag("docs", "list", "--json", home=home, env=installed, cwd=where)
     (seed,) = json.loads(listed.stdout)
     assert seed["path"] == str(target / "seeds" / SEED.name)
 

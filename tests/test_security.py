@@ -3,32 +3,19 @@ with real `rag ui` and `rag serve` processes on 127.0.0.1 and real HTTP clients.
 
 import json
 import os
-import subprocess
 import sys
 
 import httpx
 import pytest
 
 from rag.users import check_exposure, is_loopback
-from tests.conftest import require
+from tests.conftest import rag, require
 from tests.servers import free_port, running
 
 pytestmark = pytest.mark.integration
 PASSWORDS = {"rita": "reader-pass-1", "eddie": "editor-pass-1", "quinn": "quick-pass-1"}
 ROLES = {"rita": "reader", "eddie": "editor", "quinn": "reader"}
 LIMIT = 4  # questions a minute for this deployment
-
-
-def rag(*args, home, stdin: str | None = None, env: dict | None = None):
-    env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")

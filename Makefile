@@ -50,7 +50,7 @@ eval: $(BIN)/.dev
 	rm -rf .rag/evals
 	$(BIN)/rag eval --quiet --no-gate --report evals/reports
 
-# Refit the evidence scorer and answerability model (rag/scorer.json) on SQuAD train articles.
+# Refit the evidence scorer and answerability model (rag/answering/scorer.json) on SQuAD train articles.
 fit: $(BIN)/.dev
 	$(BIN)/python bench/fit_scorer.py
 

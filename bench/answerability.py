@@ -24,9 +24,9 @@ def main() -> int:
     from evals.gold import load_gold
     from evals.runner import set_library
     from evals.suite import SETS
-    from rag.answer import Chatbot
-    from rag.condense import condense
-    from rag.evidence import answerability
+    from rag.answering.condense import condense
+    from rag.answering.evidence import answerability
+    from rag.engine import Chatbot
     from rag.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

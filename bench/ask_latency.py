@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="ask-latency-"))
     env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
-    rag = [sys.executable, "-m", "rag.cli"]
+    rag = [sys.executable, "-m", "ui.cli"]
     subprocess.run([*rag, "ingest", "--quiet"], env=env, check=True, capture_output=True)
     results = {
         "python_start_s": median_of(args.repeat, [sys.executable, "-c", "pass"], env),

@@ -40,7 +40,7 @@ def run_ingest(home: Path, corpus: Path, kill_after: float | None = None) -> tup
     """`rag ingest` in a new process; SIGKILLed after `kill_after` seconds when given."""
     env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "ingest", str(corpus)],
+        [sys.executable, "-m", "ui.cli", "ingest", str(corpus)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -60,9 +60,9 @@ def run_ingest(home: Path, corpus: Path, kill_after: float | None = None) -> tup
 
 def snapshot(home: Path):
     """(passage ids, stored texts, problems found) of the store under `home`."""
-    from rag.retrieve import HybridRetriever
+    from rag.answering.retrieve import HybridRetriever
+    from rag.library.store import PassageStore
     from rag.settings import Settings
-    from rag.store import PassageStore
 
     settings = Settings(home=home)
     store = PassageStore(settings)

@@ -1,4 +1,4 @@
-"""Fit the evidence scorer and the answerability model on public data; write rag/scorer.json.
+"""Fit the evidence scorer and the answerability model; write rag/answering/scorer.json.
 
 Data: the SQuAD 2.0 train subset in ../shared/data/squad2 (CC BY-SA 4.0; Rajpurkar, Jia and
 Liang 2018) and the project's article dev set (evals/gold.jsonl). Splits are by article:
@@ -34,14 +34,14 @@ sys.path.insert(0, str(ROOT))
 from evals.gold import load_gold  # noqa: E402
 from evals.metrics import locate  # noqa: E402
 from evals.squad import FIT, HELDOUT, VALIDATE, article_text, load_articles  # noqa: E402
-from rag.evidence import (  # noqa: E402
+from rag.answering.evidence import (  # noqa: E402
     ANSWERABILITY_FEATURES,
     LogisticModel,
     Scorer,
     answerability_row,
     candidate_sentences,
 )
-from rag.features import FEATURES, Question, analyse, sentence_features  # noqa: E402
+from rag.answering.features import FEATURES, Question, analyse, sentence_features  # noqa: E402
 
 SEED = 13
 QUESTIONS_PER_ARTICLE = 260  # enough for stable weights; all of them triples the run time
@@ -63,12 +63,12 @@ class Example:
 
 
 def main() -> int:
-    """Fit, validate, write rag/scorer.json, print the figures."""
+    """Fit, validate, write rag/answering/scorer.json, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--squad", type=Path, default=ROOT.parent / "shared/data/squad2/train-subset.json"
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "rag" / "scorer.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "rag" / "answering" / "scorer.json")
     args = parser.parse_args()
     random.seed(SEED)
     articles = load_articles(args.squad)
@@ -103,7 +103,7 @@ def main() -> int:
 def _library(home: Path, articles: dict):
     """A real store with the fit and validation articles and the bundled article in it."""
     from ingest.pipeline import ingest
-    from rag.answer import Chatbot
+    from rag.engine import Chatbot
     from rag.settings import Settings
 
     docs = home / "docs"
@@ -223,8 +223,8 @@ def _top1(examples: list[Example], score) -> float:
 def _rescore(e: Example, scorer: Scorer) -> list:
     """The candidates as the answering chain sees them when it decides whether to answer:
     scored, best first, those of the wrong answer type left out (`kept_labels` follow)."""
-    from rag.evidence import Evidence
-    from rag.features import fits_answer_type
+    from rag.answering.evidence import Evidence
+    from rag.answering.features import fits_answer_type
 
     probabilities = scorer.sentence.probability(e.rows)
     scored = [

@@ -43,7 +43,7 @@ def start_app(home: Path) -> tuple[subprocess.Popen, str, float]:
     env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)],
+        [sys.executable, "-m", "ui.cli", "ui", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

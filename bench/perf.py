@@ -33,8 +33,8 @@ from evals.runner import run_eval  # noqa: E402
 from ingest.chunking import split_passages  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 from ingest.readers import read_document  # noqa: E402
-from rag.answer import Chatbot  # noqa: E402
-from rag.embedding import embed_model  # noqa: E402
+from rag.engine import Chatbot  # noqa: E402
+from rag.library.embedding import embed_model  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 GOLD = ROOT / "evals" / "gold.jsonl"
@@ -53,7 +53,7 @@ def cli(home: Path, *args: str) -> float:
     env = {**os.environ, "RAG_HOME": str(home)}
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args], env=env, check=True, capture_output=True
+        [sys.executable, "-m", "ui.cli", *args], env=env, check=True, capture_output=True
     )
     return time.perf_counter() - started
 
@@ -232,7 +232,7 @@ def bench_memory(tmp: Path, corpus: Path) -> dict:
     ):
         code = (
             "import resource, subprocess, sys; subprocess.run([sys.executable, '-m', "
-            f"'rag.cli', *{args!r}], check=True, capture_output=True); "
+            f"'ui.cli', *{args!r}], check=True, capture_output=True); "
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
         )
         out = subprocess.run(

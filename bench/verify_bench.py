@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from evals.gold import load_gold  # noqa: E402
 from evals.metrics import locate  # noqa: E402
-from rag.features import name_phrases  # noqa: E402
+from rag.answering.features import name_phrases  # noqa: E402
 
 _AUXILIARY = re.compile(
     r"\b(is|was|are|were|has|have|had|will|can|could|would|should|does|did|do)\b(?! not)"
@@ -42,7 +42,7 @@ MUST_KEEP = ("paraphrase",)
 def main() -> int:
     """Build the drafts, verify each, print and save kept/removed rates per kind."""
     from ingest.pipeline import ingest
-    from rag.answer import Chatbot
+    from rag.engine import Chatbot
     from rag.settings import Settings
 
     rng = random.Random(11)

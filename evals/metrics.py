@@ -7,8 +7,8 @@ import statistics
 from dataclasses import dataclass, field
 
 from evals.gold import GoldItem
+from rag.llm.verify import split_claims
 from rag.types import Answer
-from rag.verify import split_claims
 
 MIN_OVERLAP = 10  # characters a citation must share with an evidence span to hit it
 # "[1]", "[1, 2]" and "[1][2]" (the last is two matches).

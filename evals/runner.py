@@ -95,7 +95,7 @@ def set_library(eval_set: EvalSet, settings):
 
 def run_set(eval_set: EvalSet, settings, progress: bool = True) -> EvalRun:
     """Run a set's gold file on a store of its own documents."""
-    from rag.answer import Chatbot  # noqa: PLC0415
+    from rag.engine import Chatbot  # noqa: PLC0415
 
     run = run_eval(eval_set.gold, Chatbot(set_library(eval_set, settings)), progress)
     return replace(run, name=eval_set.name, role=eval_set.role)

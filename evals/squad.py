@@ -14,7 +14,7 @@ import json
 import random
 from pathlib import Path
 
-from rag.sentences import sentence_spans
+from rag.language.sentences import sentence_spans
 
 FIT = [
     "Beyoncé",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from rag.sentences import sentence_spans
+from rag.language.sentences import sentence_spans
 from rag.types import Passage
 
 
@@ -16,13 +16,21 @@ def passage_id(document_id: str, name: str, start: int, end: int, text: str) -> 
 
 
 def split_passages(
-    source: str, text: str, max_chars: int, overlap: int, document_id: str = ""
+    source: str,
+    text: str,
+    max_chars: int,
+    overlap: int,
+    document_id: str = "",
+    sentences: list[tuple[int, int]] | None = None,
 ) -> list[Passage]:
     """Pack whole sentences into passages of about `max_chars`; `text[p.start:p.end] == p.text`.
 
-    `source` names the document; `document_id` (default: the name) identifies it."""
+    `source` names the document; `document_id` (default: the name) identifies it; `sentences`
+    are its sentence spans, when the caller has found them already."""
     document_id = document_id or source
-    spans = _bounded_spans(text, sentence_spans(text), max_chars)
+    spans = _bounded_spans(
+        text, sentence_spans(text) if sentences is None else sentences, max_chars
+    )
     passages, first = [], 0
     while first < len(spans):
         last = first

@@ -14,11 +14,12 @@ from filelock import FileLock, Timeout
 
 from ingest.chunking import split_passages
 from ingest.readers import SUPPORTED_SUFFIXES, read_document
-from rag.audit import command_line_user, record
+from rag.access.audit import command_line_user, record
 from rag.errors import IngestBusy, RagError, UnreadableFile
+from rag.language.sentences import sentence_table, states_something
+from rag.library.store import PassageStore, sentence_id
 from rag.settings import Settings
-from rag.store import PassageStore
-from rag.types import Document, Passage
+from rag.types import Document, Passage, SentenceSpan
 
 
 @dataclass
@@ -116,11 +117,12 @@ class _Change:
 
 @dataclass(frozen=True)
 class _Read:
-    """A file read and chunked, not yet stored."""
+    """A file read, segmented and chunked, not yet stored."""
 
     document: Document
     text: str
     passages: list[Passage]
+    sentences: tuple[SentenceSpan, ...]
 
 
 def _ingest_root(
@@ -182,8 +184,14 @@ def _read_all(
             print(f"skipped {error}", file=sys.stderr)
             continue
         doc_id = document_id(file)
+        sentences = sentence_table(text)
         passages = split_passages(
-            name, text, settings.chunk_chars, settings.chunk_overlap_sentences, doc_id
+            name,
+            text,
+            settings.chunk_chars,
+            settings.chunk_overlap_sentences,
+            doc_id,
+            [(start, end) for _, _, start, end in sentences],
         )
         document = Document(
             id=doc_id,
@@ -194,7 +202,7 @@ def _read_all(
             ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
             added_by=user,
         )
-        documents[doc_id] = _Read(document, text, passages)
+        documents[doc_id] = _Read(document, text, passages, sentences)
     return documents
 
 
@@ -219,8 +227,10 @@ def _write(
         to_embed += [p for p in read.passages if p.id not in existing]
         stale += sorted(existing - {p.id for p in read.passages})
     _embed_and_add(to_embed, root, store, settings, progress)
+    _embed_sentences(plan, store, settings, progress)
     for read in plan:
-        store.save_document(read.document, root, read.text, _sha(read.text))
+        store.save_document(read.document, root, read.text, _sha(read.text), read.sentences)
+        store.drop_sentence_vectors(read.document.id, keep={sid for sid, _ in _statements(read)})
     store.delete_passages(stale)
     report.passages_embedded += len(to_embed)
     report.passages_deleted += len(stale)
@@ -234,7 +244,7 @@ def _embed_and_add(
     from llama_index.core.schema import TextNode  # noqa: PLC0415
     from tqdm import tqdm  # noqa: PLC0415
 
-    from rag.embedding import embed_model  # noqa: PLC0415
+    from rag.library.embedding import embed_model  # noqa: PLC0415
 
     model = embed_model(settings)
     batch = max(1, settings.embed_batch_size)
@@ -264,6 +274,44 @@ def _embed_and_add(
             ]
             store.add(nodes)
             bar.update(len(chunk))
+
+
+def _embed_sentences(
+    plan: list[_Read], store: PassageStore, settings: Settings, progress: bool
+) -> None:
+    """Embed each statement of the documents once, now, so that no question has to."""
+    from tqdm import tqdm  # noqa: PLC0415
+
+    from rag.library.embedding import embed_model  # noqa: PLC0415
+
+    wanted = [(read.document.id, sid, text) for read in plan for sid, text in _statements(read)]
+    if not wanted:
+        return
+    model, batch = embed_model(settings), max(1, settings.embed_batch_size)
+    with tqdm(
+        total=len(wanted), desc="sentences", unit="sentence", disable=not progress, file=sys.stderr
+    ) as bar:
+        for i in range(0, len(wanted), batch):
+            chunk = wanted[i : i + batch]
+            # As the scorer reads them: a hard-wrapped sentence as one line.
+            vectors = model.get_text_embedding_batch([" ".join(t.split()) for _, _, t in chunk])
+            for document in dict.fromkeys(d for d, _, _ in chunk):
+                mine = [
+                    (sid, v) for (d, sid, _), v in zip(chunk, vectors, strict=True) if d == document
+                ]
+                store.save_sentence_vectors(
+                    document, [sid for sid, _ in mine], [v for _, v in mine]
+                )
+            bar.update(len(chunk))
+
+
+def _statements(read: _Read) -> list[tuple[str, str]]:
+    """(sentence id, text) of each sentence of a document that could answer a question."""
+    return [
+        (sentence_id(read.document.id, start, end), read.text[start:end])
+        for _, _, start, end in read.sentences
+        if states_something(read.text[start:end])
+    ]
 
 
 def _sha(text: str) -> str:

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from rag.errors import UnreadableFile
-from rag.text import normalize
+from rag.language.words import normalize
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 _BLOCK_TAGS = {

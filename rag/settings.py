@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -49,7 +48,7 @@ class Settings(BaseSettings):
     min_answerable: float | None = Field(
         None,
         description="Least answerability (0-1) for an answer rather than a refusal; "
-        "unset = the threshold fitted with the scorer (rag/scorer.json).",
+        "unset = the threshold fitted with the scorer (rag/answering/scorer.json).",
     )
     max_question_chars: int = Field(2000, description="Longest question accepted.")
     max_file_bytes: int = Field(20_000_000, description="Largest file ingested.")
@@ -108,16 +107,17 @@ class Settings(BaseSettings):
 
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
-    @cached_property
+    @property
     def collection_name(self) -> str:
         """Chroma collection for these ingest settings: changing them starts a fresh index."""
         # The model's name, not its path: every machine sharing a Chroma server agrees on it.
         model = self.embed_model or "packaged all-MiniLM-L6-v2"
-        # The last item is the store's schema: documents gained ids (not names) in 3.
-        key = json.dumps([model, self.chunk_chars, self.chunk_overlap_sentences, 3])
+        # The last item is the store's schema: documents gained ids (not names) in 3, stored
+        # sentences and their embeddings in 4.
+        key = json.dumps([model, self.chunk_chars, self.chunk_overlap_sentences, 4])
         return f"{self.library}_" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
-    @cached_property
+    @property
     def embed_model_path(self) -> str:
         """The sentence-transformers model to load, defaulting to the packaged MiniLM."""
         if self.embed_model:
@@ -145,6 +145,13 @@ class Settings(BaseSettings):
     def uploads_dir(self) -> Path:
         """Where the page keeps the files uploaded to it."""
         return self.home / "uploads"
+
+    @property
+    def keyword_index_path(self) -> Path:
+        """This collection's keyword index, derived from the store (and rebuilt if deleted);
+        the Chroma server's address is part of its name, since each store has its own."""
+        where = hashlib.sha256((self.chroma_url or "embedded").encode()).hexdigest()[:8]
+        return self.store_dir / f"{self.collection_name}-{where}.keywords.sqlite"
 
     @property
     def store_dir(self) -> Path:

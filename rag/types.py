@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,58 @@ class Passage:
     def __post_init__(self) -> None:
         if not self.document_id:
             object.__setattr__(self, "document_id", self.source)
+
+
+# (paragraph start, paragraph end, start, end) of one sentence of a stored text.
+SentenceSpan = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """A document's stored text with its sentences, found once at ingest."""
+
+    id: str
+    text: str
+    sentences: tuple[SentenceSpan, ...]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, to be scored as evidence for the question."""
+
+    passage: Passage
+    rank: int  # the retriever's rank of its passage, from 1
+    start: int
+    end: int
+    text: str
+    context: str  # the text just before it in its paragraph, which it may lean on
+    paragraph_start: int
+    context_start: int  # where `context` begins in the source
+    vector: Any = None  # its stored embedding, None when it has none
+
+    def with_vector(self, vector: Any) -> Candidate:
+        """The same sentence with its embedding."""
+        return replace(self, vector=vector)
+
+
+@dataclass(frozen=True)
+class RetrievalResult:
+    """What one question retrieved, from one version of the library: every later stage reads
+    only this value, so one answer never mixes two versions of the library."""
+
+    question: str
+    question_vector: Any  # the question's embedding (numpy)
+    passages: tuple[Passage, ...]
+    generation: str  # the library's generation the passages came from
+    documents: Mapping[str, DocumentText]  # the retrieved passages' documents, by id
+    candidates: tuple[Candidate, ...]  # their sentences, in rank and document order
+    passage_total: int  # passages in the library, and how many hold each question word:
+    term_passages: Mapping[str, int]  # the statistics question words are weighed by
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a stemmed question word over the library's passages."""
+        held_by = self.term_passages.get(term, 0)
+        return math.log((max(self.passage_total, 1) + 1) / (held_by + 0.5))
 
 
 @dataclass(frozen=True)

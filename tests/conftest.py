@@ -36,7 +36,7 @@ def rag(
     """`rag ARGS` in a fresh process on data directory `home`, as a user runs it."""
     env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args],
+        [sys.executable, "-m", "ui.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -64,7 +64,7 @@ def seeded_settings(tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 def bot(seeded_settings):
     """A Chatbot over the seeded store."""
-    from rag.answer import Chatbot
+    from rag.engine import Chatbot
 
     return Chatbot(seeded_settings)
 

@@ -63,7 +63,7 @@ INJECTED = (
 
 def test_instructions_inside_a_document_are_quoted_never_obeyed(tmp_path):
     from ingest.pipeline import ingest
-    from rag.answer import Chatbot
+    from rag.engine import Chatbot
     from tests.conftest import make_settings
 
     fact = "The harbour bridge opened in 1932 after eight years of work."
@@ -84,7 +84,7 @@ def test_instructions_inside_a_document_are_quoted_never_obeyed(tmp_path):
 
 def test_citations_index_the_file_on_disk_for_indented_crlf_wrapped_text(tmp_path):
     from ingest.pipeline import ingest
-    from rag.answer import Chatbot
+    from rag.engine import Chatbot
     from tests.conftest import make_settings
 
     folder = tmp_path / "docs"
@@ -111,7 +111,7 @@ def test_citations_index_the_file_on_disk_for_indented_crlf_wrapped_text(tmp_pat
 
 
 def test_bracketed_reference_numbers_in_a_quote_never_become_markers():
-    from rag.extractive import shown_quote
+    from rag.answering.extractive import shown_quote
 
     assert shown_quote("Tokyo is the capital [3] of Japan.[12, 14]") == (
         "Tokyo is the capital of Japan."

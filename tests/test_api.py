@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from rag.answer import REFUSAL
+from rag.engine import REFUSAL
 from tests.conftest import SEED
 from tests.servers import free_port, running
 
@@ -24,7 +24,7 @@ def home(tmp_path_factory):
 def api_url(home):
     port = free_port()
     env = {**os.environ, "RAG_HOME": str(home), "RAG_API_KEY": KEY, "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "ui.cli", "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
     with running(command, url + "/health", home / "serve.log", env=env):
         yield url
@@ -45,7 +45,7 @@ def ask(client, *turns: str, **options):
 
 
 def test_models_name_one_model_per_mode(client):
-    from rag.llm import llm_available
+    from rag.llm.backends import llm_available
     from rag.settings import Settings
 
     names = [m.id for m in client.models.list().data]
@@ -122,7 +122,7 @@ def test_rag_ask_answers_through_the_running_server_without_loading_the_model(ap
     announced = json.loads((home / "server.json").read_text())
     assert announced["url"] == api_url
     probe = (
-        "import sys; from rag.cli import main; "
+        "import sys; from ui.cli import main; "
         "code = main(['ask', '--json', 'Why did Liu Jun return to China?']); "
         "print('torch loaded' if 'torch' in sys.modules else 'no torch', file=sys.stderr); "
         "sys.exit(code)"
@@ -134,6 +134,6 @@ def test_rag_ask_answers_through_the_running_server_without_loading_the_model(ap
     assert result.stderr.strip() == "no torch"
     assert "patriot" in json.loads(result.stdout)["text"]
     empty = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", " "], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "ui.cli", "ask", " "], capture_output=True, text=True, env=env
     )
     assert empty.returncode == 2 and empty.stderr.strip().startswith("error: The question is")

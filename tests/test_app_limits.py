@@ -27,7 +27,7 @@ def tiny_app(tmp_path_factory):
         "RAG_UI_QUEUE_SIZE": "1",
     }
     url = f"http://127.0.0.1:{port}/"
-    command = [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)]
+    command = [sys.executable, "-m", "ui.cli", "ui", "--port", str(port)]
     with running(command, url, home / "ui.log", env=env):
         yield url
 

@@ -35,7 +35,7 @@ def app_url(app_home):
     port = free_port()
     env = {**os.environ, "RAG_HOME": str(app_home), "HF_HUB_OFFLINE": "1"}
     url = f"http://127.0.0.1:{port}/"
-    command = [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)]
+    command = [sys.executable, "-m", "ui.cli", "ui", "--port", str(port)]
     with running(command, url, app_home / "ui.log", env=env, cwd=app_home):
         yield url
 
@@ -307,8 +307,8 @@ def _screenshot_path(name: str) -> Path:
 
 
 def test_llm_mode_is_switchable_and_its_status_tells_what_verification_did(page):
-    from rag.llm_answer import UNVERIFIED
-    from rag.verify import split_claims
+    from rag.llm.draft import UNVERIFIED
+    from rag.llm.verify import split_claims
 
     require(_llm_extra_installed(), "the llm extra (llama-cpp-python)")
     question = "Why did Liu Jun return to China?"

@@ -1,7 +1,7 @@
 import random
 
 from ingest.chunking import split_passages
-from rag.text import normalize
+from rag.language.words import normalize
 from tests.conftest import SEED
 
 

@@ -205,7 +205,7 @@ HEAVY = ("torch", "chromadb", "sentence_transformers", "llama_index.core", "grad
 
 def test_help_lists_every_command_without_importing_heavy_modules():
     result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "--help"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "ui.cli", "--help"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
     listed = result.stdout.split("{", 1)[1].split("}", 1)[0].split(",")
@@ -213,7 +213,7 @@ def test_help_lists_every_command_without_importing_heavy_modules():
         ["ingest", "ask", "chat", "docs", "serve", "ui", "users", "eval"]
     )
     probe = (
-        f"import sys, rag.cli; rag.cli._parser(); print([m for m in {HEAVY!r} if m in sys.modules])"
+        f"import sys, ui.cli; ui.cli._parser(); print([m for m in {HEAVY!r} if m in sys.modules])"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 def _start_ingest(home, corpus):
     env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "ingest", str(corpus)],
+        [sys.executable, "-m", "ui.cli", "ingest", str(corpus)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -47,7 +47,7 @@ def test_second_ingest_at_the_same_time_is_refused_and_the_first_completes(tmp_p
 
 def test_questions_are_answered_while_an_ingest_writes(tmp_path):
     from ingest.pipeline import ingest
-    from rag.answer import Chatbot
+    from rag.engine import Chatbot
 
     settings = make_settings(tmp_path / "home")
     ingest([settings.seeds_dir], settings, progress=False)

@@ -1,4 +1,4 @@
-from rag.condense import condense, topic
+from rag.answering.condense import condense, topic
 
 
 def test_pronoun_follow_up_names_the_person_from_the_previous_question():

@@ -21,7 +21,7 @@ def test_ingest_killed_at_many_points_recovers_exactly(tmp_path):
 def test_gold_evidence_is_retrievable_after_a_killed_ingest(tmp_path):
     from evals.gold import load_gold
     from evals.metrics import hits, locate
-    from rag.answer import Chatbot
+    from rag.engine import Chatbot
     from rag.settings import Settings
     from tests.conftest import ROOT, SEED
 

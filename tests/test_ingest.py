@@ -9,7 +9,7 @@ import pytest
 
 from ingest.pipeline import document_id, ingest
 from rag.errors import IngestBusy
-from rag.store import PassageStore
+from rag.library.store import PassageStore
 from tests.conftest import SEED, make_settings
 
 pytestmark = pytest.mark.integration
@@ -102,7 +102,7 @@ def test_second_ingest_is_refused_while_another_process_holds_the_lock(tmp_path,
 
 
 def test_answers_come_from_the_same_store_embedded_or_server(store_settings, corpus):
-    from rag.answer import Chatbot
+    from rag.engine import Chatbot
 
     settings = store_settings()
     ingest([corpus], settings, progress=False)

@@ -4,10 +4,10 @@ identity, hidden files, removal, the keyword index following edits, scoped quest
 import pytest
 
 from ingest.pipeline import document_id, ingest, remove
-from rag.answer import Chatbot
+from rag.engine import Chatbot
 from rag.errors import UnknownDocument
-from rag.library import matching, one_document, scope_of
-from rag.store import PassageStore
+from rag.library.catalog import matching, one_document, scope_of
+from rag.library.store import PassageStore
 
 pytestmark = pytest.mark.integration
 

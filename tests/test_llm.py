@@ -16,11 +16,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from rag.answer import Chatbot
-from rag.llm import packaged_gguf
-from rag.llm_answer import UNVERIFIED
-from rag.text import content_terms
-from rag.verify import ECHOED, split_claims
+from rag.engine import Chatbot
+from rag.language.words import content_terms
+from rag.llm.backends import packaged_gguf
+from rag.llm.draft import UNVERIFIED
+from rag.llm.verify import ECHOED, split_claims
 from tests.conftest import require
 from tests.servers import free_port, running
 
@@ -131,7 +131,7 @@ def test_openai_compatible_server_streams_and_every_kept_sentence_is_verified(se
 
 
 def test_the_packaged_model_runs_in_its_own_process_and_is_verified(seeded_settings, gguf):
-    from rag.llm import local_server
+    from rag.llm.backends import local_server
 
     bot = _bot(seeded_settings, llm_backend="gguf")
     answer = bot.answer(
@@ -147,7 +147,7 @@ def test_the_packaged_model_runs_in_its_own_process_and_is_verified(seeded_setti
 def test_a_crashed_model_costs_one_answer_not_the_app(seeded_settings, gguf, signal_name):
     """A native crash of the model (a real signal to the real server process, mid-answer)
     gives the extractive answer with a notice; the next question starts a fresh model."""
-    from rag.llm import local_server
+    from rag.llm.backends import local_server
 
     bot = _bot(seeded_settings, llm_backend="gguf")
     bot.answer("Who is Liu Jun?", mode="llm")  # the server is up and warm
@@ -288,7 +288,7 @@ def test_the_model_server_ends_when_the_app_that_started_it_is_killed(seeded_set
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from rag.model_server import ModelServer\n"
+        "from rag.llm.model_server import ModelServer\n"
         f"server = ModelServer({str(gguf)!r}, Path({str(seeded_settings.home)!r}) / 'kill.log')\n"
         "server.ensure_running()\n"
         "print(server.process.pid, flush=True)\n"

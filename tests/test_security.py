@@ -8,7 +8,7 @@ import sys
 import httpx
 import pytest
 
-from rag.users import check_exposure, is_loopback
+from rag.access.users import check_exposure, is_loopback
 from tests.conftest import rag, require
 from tests.servers import free_port, running
 
@@ -48,7 +48,7 @@ def keys(home):
 def ui_url(home):
     port = free_port()
     env = {**os.environ, "RAG_HOME": str(home), "RAG_QUESTIONS_PER_MINUTE": str(LIMIT)}
-    command = [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)]
+    command = [sys.executable, "-m", "ui.cli", "ui", "--port", str(port)]
     with running(command, f"http://127.0.0.1:{port}/", home / "ui.log", env=env, cwd=home):
         yield f"http://127.0.0.1:{port}"
 
@@ -57,7 +57,7 @@ def ui_url(home):
 def api_url(home, ui_url):  # after the page: both share the store the page seeded
     port = free_port()
     env = {**os.environ, "RAG_HOME": str(home), "RAG_QUESTIONS_PER_MINUTE": str(LIMIT)}
-    command = [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "ui.cli", "serve", "--port", str(port)]
     with running(command, f"http://127.0.0.1:{port}/health", home / "api.log", env=env):
         yield f"http://127.0.0.1:{port}"
 

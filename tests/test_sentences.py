@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.sentences import paragraph_spans, sentence_spans
+from rag.language.sentences import paragraph_spans, sentence_spans
 
 
 def sentences(text: str) -> list[str]:

@@ -1,4 +1,4 @@
-from rag.text import content_terms, normalize
+from rag.language.words import content_terms, normalize
 
 
 def test_normalize_unifies_newlines_spaces_and_control_characters():

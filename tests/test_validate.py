@@ -1,6 +1,6 @@
 import pytest
 
-from rag.answer import validate_question
+from rag.engine import validate_question
 from rag.errors import InvalidQuestion
 from rag.settings import Settings
 

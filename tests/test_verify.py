@@ -2,8 +2,8 @@
 
 import pytest
 
+from rag.llm.verify import split_claims, verify
 from rag.types import Passage
-from rag.verify import split_claims, verify
 
 pytestmark = pytest.mark.integration
 TEXT = (
@@ -74,7 +74,7 @@ INJECTED = (
 def memo_bot(tmp_path_factory):
     """A Chatbot over one ingested memo: a fact, then an instruction long enough to be checked."""
     from ingest.pipeline import ingest
-    from rag.answer import Chatbot
+    from rag.engine import Chatbot
     from tests.conftest import make_settings
 
     folder = tmp_path_factory.mktemp("memo")

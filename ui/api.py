@@ -2,19 +2,21 @@
 any OpenAI SDK can chat with the library, and `rag ask` can use a warm process.
 
 Routes: GET /v1/models, POST /v1/chat/completions (stream false or true), POST /v1/answer
-(the whole `Answer`, for `rag ask` and `rag chat`) and GET /health. Errors use OpenAI's
-error shape.
+(the whole `Answer`, for `rag ask` and `rag chat`), GET /v1/library, POST /v1/library/ingest
+and /v1/library/remove (for `rag ingest` and `rag docs` on this machine, which go through the
+process that owns the library: ui/owner.py) and GET /health. Errors use OpenAI's error shape.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-import os
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
 from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
@@ -24,16 +26,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from rag.answer import Chatbot
-from rag.condense import condense
-from rag.errors import InvalidInput, RagError
-from rag.library import scope_of
-from rag.limits import RateLimit, questions_message
-from rag.llm import llm_available
+from ingest.pipeline import ingest, remove
+from rag.access.limits import RateLimit, questions_message
+from rag.access.users import users_at
+from rag.answering.condense import condense
+from rag.engine import Chatbot
+from rag.errors import IngestBusy, InvalidInput, RagError
+from rag.library.catalog import one_document, scope_of
+from rag.llm.backends import llm_available
 from rag.settings import Settings
 from rag.types import Answer
-from rag.users import users_at
-from ui.ports import listen
+from ui.owner import Ownership, url_for
+from ui.ports import bind, listen
 from ui.security import SecurityHeaders
 from ui.warm import warm_chatbot
 
@@ -74,6 +78,20 @@ class ChatRequest(BaseModel):
     )
 
 
+class IngestRequest(BaseModel):
+    """Files or folders on this machine to ingest, as `rag ingest` sends them."""
+
+    paths: list[str] = Field(min_length=1)
+    user: str = ""
+
+
+class RemoveRequest(BaseModel):
+    """Documents (names, paths or ids) to take out, as `rag docs remove` sends them."""
+
+    documents: list[str] = Field(min_length=1)
+    user: str = ""
+
+
 class AnswerRequest(BaseModel):
     """A question for /v1/answer, as `rag ask` and `rag chat` send it."""
 
@@ -83,8 +101,14 @@ class AnswerRequest(BaseModel):
     documents: list[str] = Field(default_factory=list)
 
 
-def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
-    """The API over one warm Chatbot shared by every request."""
+# Who asks with the owner's token: a `rag` command on this machine, run by someone who can
+# read the data directory (and so could change the library directly anyway).
+OWNER = "rag (this machine)"
+
+
+def create_api(settings: Settings, bot: Chatbot, owner_token: str | None = None) -> FastAPI:
+    """The API over one warm Chatbot shared by every request; `owner_token` lets this
+    machine's `rag` commands change the library through it."""
     api = FastAPI(
         title="rag-cite",
         docs_url=None,
@@ -99,9 +123,11 @@ def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
     def authorized(request: Request) -> str:
         """Who asks: RAG_API_KEY's holder, a user by their own key, or (when neither is set
         up) the client's address. 401 for a missing or wrong key."""
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if owner_token and hmac.compare_digest(given.encode(), owner_token.encode()):
+            return OWNER
         if key is None and not users.all():
             return request.client.host if request.client else "anonymous"
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if key is not None and hmac.compare_digest(given.encode(), key.encode()):
             return "RAG_API_KEY"
         user = users.by_key(given) if given else None
@@ -116,6 +142,24 @@ def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
         if not questions.allow(who):
             message = questions_message(settings.questions_per_minute)
             raise ApiError(429, message, "requests", "rate_limit_exceeded")
+        return who
+
+    def owner(who: str = Depends(authorized)) -> str:
+        """Only this machine's `rag` commands may name files of the server's disk."""
+        if who != OWNER:
+            raise ApiError(
+                403, "Only rag commands on the server's machine may do this.", "permission_error"
+            )
+        return who
+
+    def editor(who: str = Depends(authorized)) -> str:
+        """Who may remove documents: the owner's token, RAG_API_KEY, an editor's key, or
+        anyone on loopback when nobody signs in; 403 for a reader."""
+        user = users.all().get(who)
+        if who in (OWNER, "RAG_API_KEY") or (user is None and not users.all()):
+            return who
+        if user is None or user.role != "editor":
+            raise ApiError(403, "Only editors may change the library.", "permission_error")
         return who
 
     @api.exception_handler(ApiError)
@@ -183,6 +227,47 @@ def create_api(settings: Settings, bot: Chatbot) -> FastAPI:
         return answer_one(
             request.question, request.history, request.mode, request.documents
         ).to_dict()
+
+    @api.get("/v1/library", dependencies=guarded)
+    def library() -> dict:
+        """Every document of the library."""
+        return {"documents": [asdict(d) for d in bot.store.documents()]}
+
+    @api.post("/v1/library/ingest")
+    def library_ingest(request: IngestRequest, who: str = Depends(owner)) -> dict:
+        """Ingest files or folders of this machine; the library answers from them at once."""
+        try:
+            report = ingest(
+                [Path(p) for p in request.paths],
+                settings,
+                progress=False,
+                store=bot.store,
+                user=request.user or who,
+            )
+        except IngestBusy as error:
+            raise ApiError(409, str(error), "conflict") from None
+        except RagError as error:
+            raise ApiError(400, str(error), "invalid_request_error") from None
+        finally:
+            bot.retriever.refresh()
+        return {"summary": report.summary(), "skipped": report.skipped}
+
+    @api.post("/v1/library/remove")
+    def library_remove(request: RemoveRequest, who: str = Depends(editor)) -> dict:
+        """Take documents out of the library (every name is checked before anything goes)."""
+        try:
+            listing = bot.store.documents()
+            chosen = list(
+                {d.id: d for d in (one_document(listing, w) for w in request.documents)}.values()
+            )
+            remove(chosen, settings, bot.store, user=request.user if who == OWNER else who)
+        except IngestBusy as error:
+            raise ApiError(409, str(error), "conflict") from None
+        except RagError as error:
+            raise ApiError(400, str(error), "invalid_request_error") from None
+        finally:
+            bot.retriever.refresh()
+        return {"removed": [asdict(d) for d in chosen]}
 
     # As many questions at once as the page answers; more wait here instead of all sharing
     # the CPU.
@@ -296,8 +381,9 @@ class Completion:
 
 
 def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> None:
-    """Start the API, warmed up; say where it listens in RAG_HOME/server.json while it runs.
-    Beyond this machine a key is required (RAG_API_KEY, or users' own keys)."""
+    """Start the API, warmed up, as the owner of its library (ui/owner.py), saying where it
+    listens in RAG_HOME/server.json while it runs. Beyond this machine a key is required
+    (RAG_API_KEY, or users' own keys)."""
     import uvicorn  # noqa: PLC0415
 
     sock = listen(
@@ -308,26 +394,28 @@ def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> N
         insecure=insecure,
         how="set RAG_API_KEY or add users with `rag users add NAME --role reader`",
     )
-    started = time.perf_counter()
-    bot = warm_chatbot(settings)
-    reachable = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    url = f"http://{reachable}:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(create_api(settings, bot), log_level="warning"))
-    settings.home.mkdir(parents=True, exist_ok=True)
-    announcement = settings.server_file.with_suffix(f".{os.getpid()}.tmp")
-    announcement.write_text(json.dumps({"url": url, "pid": os.getpid()}))
-    announcement.replace(settings.server_file)  # never half-written for a reader
-    print(f"ready in {time.perf_counter() - started:.1f} s: {url}/v1", flush=True)
+    ownership = Ownership(settings)
+    ownership.claim()
     try:
+        started = time.perf_counter()
+        bot = warm_chatbot(settings)
+        app = create_api(settings, bot, ownership.token)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        url = url_for(host, sock.getsockname()[1])
+        ownership.announce(url)
+        print(f"ready in {time.perf_counter() - started:.1f} s: {url}/v1", flush=True)
         server.run(sockets=[sock])
     finally:
-        _forget(settings, os.getpid())
+        ownership.release()
 
 
-def _forget(settings: Settings, pid: int) -> None:
-    """Remove server.json if it is still this process's."""
-    try:
-        if json.loads(settings.server_file.read_text()).get("pid") == pid:
-            settings.server_file.unlink()
-    except (OSError, ValueError):
-        pass
+def serve_in_background(settings: Settings, bot: Chatbot, ownership: Ownership) -> str:
+    """The API on a free loopback port, in a thread of this process (the page's): so that
+    this machine's `rag` commands go through the page's engine. Its URL."""
+    import uvicorn  # noqa: PLC0415
+
+    sock = bind("127.0.0.1", 0, "RAG_API_PORT")
+    app = create_api(settings, bot, ownership.token)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    return url_for("127.0.0.1", sock.getsockname()[1])

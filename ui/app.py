@@ -18,15 +18,17 @@ from pathlib import Path
 import gradio as gr
 from starlette.middleware import Middleware
 
-from rag.answer import Chatbot, validate_question
+from rag.access.limits import RateLimit, questions_message
+from rag.access.users import users_at
+from rag.engine import Chatbot, validate_question
 from rag.errors import RagError
-from rag.limits import RateLimit, questions_message
-from rag.llm import llm_available
+from rag.llm.backends import llm_available
+from rag.llm.verify import ECHOED
 from rag.settings import Settings
 from rag.types import Answer
-from rag.users import users_at
-from rag.verify import ECHOED
+from ui.api import serve_in_background
 from ui.library import library_tab
+from ui.owner import Ownership, url_for
 from ui.ports import listen
 from ui.render import (
     CITATION_CLICKS,
@@ -321,11 +323,24 @@ def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> N
         insecure=insecure,
         how="add a user with `rag users add NAME --role editor`",
     ).close()
-    started = time.perf_counter()
-    bot = warm_chatbot(settings)
-    app = build_app(settings, bot)
-    app.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
-    print(f"ready in {time.perf_counter() - started:.1f} s: http://{host}:{port}", flush=True)
+    ownership = Ownership(settings)
+    ownership.claim()
+    try:
+        started = time.perf_counter()
+        bot = warm_chatbot(settings)
+        app = build_app(settings, bot)
+        app.queue(
+            default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size
+        )
+        # This machine's `rag` commands go through this process's engine (ui/owner.py).
+        ownership.announce(serve_in_background(settings, bot, ownership))
+        print(f"ready in {time.perf_counter() - started:.1f} s: {url_for(host, port)}", flush=True)
+        _launch(app, settings, host, port, users, signing_in)
+    finally:
+        ownership.release()
+
+
+def _launch(app: gr.Blocks, settings: Settings, host: str, port: int, users, signing_in: bool):
     app.launch(
         server_name=host,
         server_port=port,

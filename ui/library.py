@@ -11,9 +11,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.answer import Chatbot
+from rag.access.limits import RateLimit, uploads_message
+from rag.engine import Chatbot
 from rag.errors import RagError
-from rag.limits import RateLimit, uploads_message
 from rag.settings import Settings
 from ui.render import as_text
 from ui.visitors import may_edit, user_name, visitor

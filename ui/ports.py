@@ -6,8 +6,8 @@ from __future__ import annotations
 import socket
 import sys
 
+from rag.access.users import check_exposure
 from rag.errors import RagError
-from rag.users import check_exposure
 
 
 def bind(host: str, port: int, setting: str) -> socket.socket:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from rag.sentences import paragraph_spans
+from rag.language.sentences import paragraph_spans
 from rag.types import Answer, Citation, Passage
 
 CSS = """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
+from rag.access.users import EDITOR, users_at
 from rag.settings import Settings
-from rag.users import EDITOR, users_at
 
 
 def may_edit(settings: Settings, request: gr.Request | None) -> bool:

@@ -3,7 +3,7 @@ bundled seeds on an empty store) and whose model and indexes are loaded."""
 
 from __future__ import annotations
 
-from rag.answer import Chatbot
+from rag.engine import Chatbot
 from rag.settings import Settings
 
 

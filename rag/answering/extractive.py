@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from rag.evidence import LEANS_BACK, Evidence, Scorer, answerability
-from rag.features import Question, fits_answer_type
-from rag.text import stem, words
+from rag.answering.evidence import LEANS_BACK, Evidence, Scorer, answering_evidence
+from rag.answering.features import Question
+from rag.language.words import stem, words
 from rag.types import Citation
 
 # Bracketed reference numbers in source text ("[3]", "[12, 14]") would read as our markers.
@@ -21,9 +21,8 @@ def select_evidence(
     min_answerable: float | None = None,
 ) -> list[Evidence]:
     """The few sentences that answer the question, in document order; [] when none does."""
-    floor = scorer.min_answerable if min_answerable is None else min_answerable
-    scored = [e for e in scored if fits_answer_type(question, e.text)]
-    if not scored or answerability(scored, scorer) < floor:
+    scored = answering_evidence(question, scored, scorer, min_answerable)
+    if not scored:
         return []
     best = scored[0]
     chosen = [best] + [e for e in scored[1:] if e.score >= best.score - scorer.extra_margin]

@@ -132,19 +132,51 @@ def _settings():
 
 
 def _ingest(args) -> int:
+    settings = _settings()
+    paths = args.paths or [settings.seeds_dir]
+    owner = _owner(settings)
+    if owner:
+        from ui.client import remote_ingest  # noqa: PLC0415
+
+        print(f"ingesting through the rag server at {owner.url}", file=sys.stderr)
+        report = remote_ingest(owner, paths, _user())
+        print(report["summary"])
+        for line in report["skipped"]:
+            print(f"skipped {line}")
+        return 0
     from ingest.pipeline import ingest  # noqa: PLC0415
 
-    settings = _settings()
-    report = ingest(args.paths or [settings.seeds_dir], settings, progress=not args.quiet)
+    report = ingest(paths, settings, progress=not args.quiet)
     print(report.summary())
     for line in report.skipped:
         print(f"skipped {line}")
     return 0
 
 
+def _owner(settings):
+    """The running server that owns this embedded library, which every change must go
+    through (ui/owner.py); None with a Chroma server, which everyone shares directly."""
+    if settings.chroma_url:
+        return None
+    from ui.client import find_server  # noqa: PLC0415 - standard library only
+
+    server = find_server(settings.model_copy(update={"server_url": None}), say=_note)
+    return server if server and server.owns_library else None
+
+
+def _note(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _user() -> str:
+    from rag.access.audit import command_line_user  # noqa: PLC0415
+
+    return command_line_user()
+
+
 def _chatbot(settings):
     """A Chatbot over a store that has something in it (the seeds, ingested on first use)."""
-    from rag.answer import Chatbot  # noqa: PLC0415
+    from rag.engine import Chatbot  # noqa: PLC0415
 
     bot = Chatbot(settings)
     _warn_of_legacy(bot.store)
@@ -159,10 +191,10 @@ def _chatbot(settings):
 
 
 def _server(settings) -> str | None:
-    """A running `rag serve` to answer through, if one answers (see rag/client.py)."""
-    from rag.client import find_server  # noqa: PLC0415 - standard library only
+    """A running `rag serve` to answer through, if one answers (see ui/client.py)."""
+    from ui.client import find_server  # noqa: PLC0415 - standard library only
 
-    server = find_server(settings)
+    server = find_server(settings, say=_note)
     if settings.server_url and not server:
         print(
             f"note: no rag server answers at {settings.server_url}; answering here.",
@@ -186,7 +218,7 @@ def _scope(bot, wanted: list[str]) -> frozenset[str]:
     """Ids of the documents named by --doc (none named: the whole library)."""
     if not wanted:
         return frozenset()
-    from rag.library import scope_of  # noqa: PLC0415
+    from rag.library.catalog import scope_of  # noqa: PLC0415
 
     return scope_of(bot.store.documents(), wanted)
 
@@ -194,12 +226,20 @@ def _scope(bot, wanted: list[str]) -> frozenset[str]:
 def _docs_list(args) -> int:
     from dataclasses import asdict  # noqa: PLC0415
 
-    from rag.library import table  # noqa: PLC0415
-    from rag.store import PassageStore  # noqa: PLC0415
+    from rag.library.catalog import table  # noqa: PLC0415
 
-    store = PassageStore(_settings())
-    _warn_of_legacy(store)
-    documents = store.documents()
+    settings = _settings()
+    owner = _owner(settings)
+    if owner:
+        from ui.client import remote_documents  # noqa: PLC0415
+
+        documents = remote_documents(owner)
+    else:
+        from rag.library.store import PassageStore  # noqa: PLC0415
+
+        store = PassageStore(settings)
+        _warn_of_legacy(store)
+        documents = store.documents()
     if args.json:
         print(json.dumps([asdict(d) for d in documents], ensure_ascii=False, indent=2))
     elif documents:
@@ -211,28 +251,35 @@ def _docs_list(args) -> int:
 
 def _docs_remove(args) -> int:
     from ingest.pipeline import remove  # noqa: PLC0415
-    from rag.library import one_document  # noqa: PLC0415
-    from rag.store import PassageStore  # noqa: PLC0415
+    from rag.library.catalog import one_document  # noqa: PLC0415
+    from rag.library.store import PassageStore  # noqa: PLC0415
 
     settings = _settings()
-    store = PassageStore(settings)
-    library = store.documents()
-    # Every name is checked before anything is removed: a typo removes nothing.
-    chosen = list({d.id: d for d in (one_document(library, w) for w in args.documents)}.values())
-    remove(chosen, settings, store)
+    owner = _owner(settings)
+    if owner:
+        from ui.client import remote_remove  # noqa: PLC0415
+
+        chosen = remote_remove(owner, args.documents, _user())
+    else:
+        store = PassageStore(settings)
+        library = store.documents()
+        # Every name is checked before anything is removed: a typo removes nothing.
+        wanted = (one_document(library, w) for w in args.documents)
+        chosen = list({d.id: d for d in wanted}.values())
+        remove(chosen, settings, store)
     for document in chosen:
         print(f"removed {document.name} ({document.passages} passages) from {document.path}")
     return 0
 
 
 def _ask(args) -> int:
-    from rag.answer import validate_question  # noqa: PLC0415
+    from rag.engine import validate_question  # noqa: PLC0415
 
     settings = _settings()
     validate_question(args.question, settings)  # fail fast, before any model loads
     server = _server(settings)
     if server:
-        from rag.client import remote_answer  # noqa: PLC0415
+        from ui.client import remote_answer  # noqa: PLC0415
 
         answer = remote_answer(server, settings, args.question, [], args.mode, args.doc)
     else:
@@ -276,7 +323,7 @@ def render_answer(answer) -> str:
 
 
 def _chat(args) -> int:
-    from rag.client import remote_answer  # noqa: PLC0415
+    from ui.client import remote_answer  # noqa: PLC0415
 
     settings = _settings()
     server = _server(settings)
@@ -354,7 +401,7 @@ def _serve(args) -> int:
 
 
 def _users(settings):
-    from rag.users import Users  # noqa: PLC0415
+    from rag.access.users import Users  # noqa: PLC0415
 
     return Users(settings.users_file)
 

@@ -1,15 +1,15 @@
 """The `llm` mode's stages: condense by LLM, write a draft from numbered passages, judge relevance.
 
-Chatbot wires them with retrieval, scoring and verification (rag/answer.py).
+Chatbot wires them with retrieval, scoring and verification (rag/engine.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from rag.condense import condense
-from rag.llm import LanguageModel
-from rag.text import content_terms
+from rag.answering.condense import condense
+from rag.language.words import content_terms
+from rag.llm.backends import LanguageModel
 from rag.types import Passage
 
 ANSWER_PROMPT = """You answer questions using only the numbered sources below.
@@ -47,22 +47,22 @@ def write_draft(
 
 
 def relevance_check(
-    scored, scorer, min_answerable: float | None = None
+    question, scored, scorer, min_answerable: float | None = None
 ) -> tuple[Callable[[str, int], float], float]:
     """How well each scored sentence answers the question, and the least a kept one needs.
 
     The floor is what the extractive mode would quote: within the fitted margin of the best
-    sentence, and nothing at all when the sources do not answer the question.
+    sentence, and nothing at all when the sources do not answer the question (decided as the
+    extractive mode decides it).
     """
-    from rag.evidence import answerability  # noqa: PLC0415
+    from rag.answering.evidence import answering_evidence  # noqa: PLC0415
 
     relevance = {(e.passage.document_id, e.start): e.score for e in scored}
-    floor = scorer.min_answerable if min_answerable is None else min_answerable
-    best = max((e.score for e in scored), default=0.0)
-    answers = bool(scored) and answerability(scored, scorer) >= floor
+    answering = answering_evidence(question, scored, scorer, min_answerable)
+    best = max((e.score for e in answering), default=0.0)
     return (
         lambda source, start: relevance.get((source, start), 0.0),
-        round(best - scorer.extra_margin, 4) if answers else float("inf"),
+        round(best - scorer.extra_margin, 4) if answering else float("inf"),
     )
 
 

@@ -1,12 +1,14 @@
-"""The Chroma adapter: passages with embeddings, and the text and listing of each document.
+"""The Chroma adapter: passages with embeddings, the text, sentences and listing of each
+document, and the embedding of each sentence.
 
-All live in Chroma (three collections), so an embedded store and a Chroma server behave the
+All live in Chroma (four collections), so an embedded store and a Chroma server behave the
 same and a second machine sees everything the first one ingested.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from dataclasses import asdict
 from functools import cached_property
@@ -14,17 +16,18 @@ from urllib.parse import urlparse
 
 from rag.errors import StoreUnavailable
 from rag.settings import Settings
-from rag.types import Document, Passage
+from rag.types import Document, DocumentText, Passage, SentenceSpan
 
 _PAGE = 5000  # Chroma caps how many records one get() returns
-# Written into each collection's metadata: stores built before documents had ids lack it.
-SCHEMA = 3
+# Written into each collection's metadata: documents gained ids in 3, stored sentences in 4.
+SCHEMA = 4
+_SUFFIXES = ("_sources", "_state", "_sentences")
 _STATE_ID = "library"
 
 
 class PassageStore:
-    """Passages, document texts and the library's change counter, in one Chroma collection
-    each (named after the ingest settings)."""
+    """Passages, document texts, sentence embeddings and the library's change counter, in one
+    Chroma collection each (named after the ingest settings)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -39,6 +42,9 @@ class PassageStore:
             )
             self.state = self.client.get_or_create_collection(
                 name + "_state", metadata={"rag_schema": SCHEMA}
+            )
+            self.sentences = self.client.get_or_create_collection(
+                name + "_sentences", metadata={"hnsw:space": "cosine", "rag_schema": SCHEMA}
             )
         except Exception as error:  # chromadb raises many types; all mean the same to a user
             raise StoreUnavailable(f"cannot open the Chroma collection {name}: {error}") from None
@@ -77,7 +83,7 @@ class PassageStore:
             c.name
             for c in collections
             if c.name.startswith(prefix)
-            and not c.name.endswith(("_sources", "_state"))
+            and not c.name.endswith(_SUFFIXES)
             and (c.metadata or {}).get("rag_schema", 0) < SCHEMA
         )
 
@@ -109,14 +115,66 @@ class PassageStore:
         _, metadatas, _ = self._get(self.sources, where={"root": root}, include=["metadatas"])
         return {m["id"]: (_document(m), m["sha"]) for m in metadatas}
 
-    def save_document(self, document: Document, root: str, text: str, sha: str) -> None:
-        """Store (or replace) the text of a document and what the library lists about it."""
+    def all_hashes(self) -> dict[str, str]:
+        """Document id -> hash of its stored text, for every document (what a derived index
+        compares itself with)."""
+        _, metadatas, _ = self._get(self.sources, include=["metadatas"])
+        return {m["id"]: m["sha"] for m in metadatas}
+
+    def save_document(
+        self,
+        document: Document,
+        root: str,
+        text: str,
+        sha: str,
+        sentences: tuple[SentenceSpan, ...],
+    ) -> None:
+        """Store (or replace) the text of a document, its sentences and what the library
+        lists about it."""
         self.sources.upsert(
             ids=[document.id],
             documents=[text],
             embeddings=[[0.0]],  # looked up by id only; Chroma requires a vector
-            metadatas=[{**asdict(document), "root": root, "sha": sha}],
+            metadatas=[
+                {
+                    **asdict(document),
+                    "root": root,
+                    "sha": sha,
+                    "sentences": json.dumps([v for span in sentences for v in span]),
+                }
+            ],
         )
+
+    def document_texts(self, document_ids: list[str]) -> dict[str, DocumentText]:
+        """The stored texts and sentences of the given documents (those still stored)."""
+        found = self.sources.get(ids=list(document_ids), include=["documents", "metadatas"])
+        return {
+            pid: DocumentText(pid, text, _spans(meta.get("sentences", "[]")))
+            for pid, text, meta in zip(
+                found["ids"], found["documents"], found["metadatas"], strict=True
+            )
+        }
+
+    def save_sentence_vectors(self, document_id: str, ids: list[str], vectors: list) -> None:
+        """Store the embeddings of a document's sentences (ids from `sentence_id`)."""
+        for i in range(0, len(ids), _PAGE):
+            self.sentences.upsert(
+                ids=ids[i : i + _PAGE],
+                embeddings=vectors[i : i + _PAGE],
+                metadatas=[{"document": document_id}] * len(ids[i : i + _PAGE]),
+            )
+
+    def drop_sentence_vectors(self, document_id: str, keep: set[str] = frozenset()) -> None:
+        """Remove a document's sentence embeddings, but those in `keep`."""
+        ids, _, _ = self._get(self.sentences, where={"document": document_id}, include=[])
+        stale = sorted(set(ids) - set(keep))
+        for i in range(0, len(stale), _PAGE):
+            self.sentences.delete(ids=stale[i : i + _PAGE])
+
+    def sentence_vectors(self, ids: list[str]) -> dict[str, list[float]]:
+        """Sentence id -> its stored embedding, for those of `ids` stored."""
+        found = self.sentences.get(ids=list(ids), include=["embeddings"])
+        return dict(zip(found["ids"], found["embeddings"], strict=True))
 
     def documents(self) -> list[Document]:
         """Every document in the library, by name."""
@@ -147,22 +205,25 @@ class PassageStore:
         """Remove a document's passages, then its text: a removal cut short leaves the
         document listed, and running it again finishes it."""
         self.delete_passages(sorted(self.passage_ids(document_id)))
+        self.drop_sentence_vectors(document_id)
         self.sources.delete(ids=[document_id])
 
     def all_passages(self) -> list[Passage]:
-        """Every stored passage (for the keyword index)."""
-        ids, metadatas, documents = self._get(self.passages, include=["metadatas", "documents"])
-        return [
-            Passage(
-                pid,
-                m["source"],
-                text,
-                int(m["start"]),
-                int(m["end"]),
-                document_id=m["document"],
+        """Every stored passage, whether or not its document's text is stored yet."""
+        ids, metadatas, texts = self._get(self.passages, include=["metadatas", "documents"])
+        return [passage_of(*record) for record in zip(ids, metadatas, texts, strict=True)]
+
+    def passages_of(self, document_ids: list[str]) -> dict[str, list[Passage]]:
+        """Document id -> its stored passages, for the given documents (for the keyword index)."""
+        by_document: dict[str, list[Passage]] = {}
+        for i in range(0, len(document_ids), _PAGE):
+            where = {"document": {"$in": document_ids[i : i + _PAGE]}}
+            ids, metadatas, texts = self._get(
+                self.passages, where=where, include=["metadatas", "documents"]
             )
-            for pid, m, text in zip(ids, metadatas, documents, strict=True)
-        ]
+            for pid, m, text in zip(ids, metadatas, texts, strict=True):
+                by_document.setdefault(m["document"], []).append(passage_of(pid, m, text))
+        return by_document
 
     def _get(self, collection, **query) -> tuple[list, list, list]:
         ids, metadatas, documents, offset = [], [], [], 0
@@ -174,6 +235,29 @@ class PassageStore:
             if len(page["ids"]) < _PAGE:
                 return ids, metadatas, documents
             offset += _PAGE
+
+
+def passage_of(pid: str, metadata: dict, text: str, score: float = 0.0) -> Passage:
+    """The Passage a stored record (or a LlamaIndex node of one) describes."""
+    return Passage(
+        pid,
+        metadata["source"],
+        text,
+        int(metadata["start"]),
+        int(metadata["end"]),
+        score,
+        metadata["document"],
+    )
+
+
+def sentence_id(document_id: str, start: int, end: int) -> str:
+    """The id of a sentence's stored embedding."""
+    return f"{document_id}:{start}:{end}"
+
+
+def _spans(flat: str) -> tuple[SentenceSpan, ...]:
+    values = json.loads(flat)
+    return tuple(tuple(values[i : i + 4]) for i in range(0, len(values), 4))
 
 
 _DOCUMENT_FIELDS = frozenset(f.name for f in dataclasses.fields(Document))

@@ -2,7 +2,7 @@
 
 All of them are LlamaIndex LLM classes: an OpenAI-compatible endpoint (llama.cpp server,
 vLLM, LM Studio, OpenAI...), Ollama, or a local GGUF file served by a llama.cpp server that
-this module starts and watches (rag/model_server.py), so a native crash never takes the app.
+this module starts and watches (rag/llm/model_server.py), so a native crash never takes the app.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rag.errors import LLMUnavailable
-from rag.model_server import ModelServer
+from rag.llm.model_server import ModelServer
 from rag.settings import Settings
 
 MAX_NEW_TOKENS = 256

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.sentences import sentence_spans
-from rag.text import content_terms
+from rag.language.sentences import sentence_spans
+from rag.language.words import content_terms
 from rag.types import Citation, Passage, Removed
 
 LEXICAL_WEIGHT = 0.5  # the rest is embedding similarity

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -41,11 +42,16 @@ def words(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer  # noqa: PLC0415 - PyStemmer, installed with the BM25 retriever
+# PyStemmer's stemmers are not thread-safe: each thread gets its own.
+_per_thread = threading.local()
 
-    return Stemmer.Stemmer("english")
+
+def _stemmer():
+    if not hasattr(_per_thread, "stemmer"):
+        import Stemmer  # noqa: PLC0415 - PyStemmer
+
+        _per_thread.stemmer = Stemmer.Stemmer("english")
+    return _per_thread.stemmer
 
 
 @lru_cache(maxsize=65536)

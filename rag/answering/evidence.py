@@ -1,8 +1,8 @@
 """Score the sentences of retrieved passages as evidence, and judge whether any answers.
 
-Both decisions are logistic models over `rag.features`, fitted by bench/fit_scorer.py on
-public data (SQuAD 2.0 train articles) and stored in rag/scorer.json with a note of the data
-and the validation score they came from.
+Both decisions are logistic models over `rag.answering.features`, fitted by
+bench/fit_scorer.py on public data (SQuAD 2.0 train articles) and stored in
+rag/answering/scorer.json with a note of the data and the validation score they came from.
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from rag.features import FEATURES, Question, sentence_features
-from rag.sentences import paragraph_sentences, paragraph_spans
-from rag.types import Passage
+from rag.answering.features import FEATURES, Question, fits_answer_type, sentence_features
+from rag.language.sentences import sentence_table, states_something
+from rag.types import Candidate, DocumentText, Passage
 
 MODEL_PATH = Path(__file__).resolve().parent / "scorer.json"
 # Sentences of the same paragraph before a candidate that count as its context.
@@ -40,20 +40,6 @@ class Evidence:
     features: tuple[float, ...] = ()
     paragraph_start: int = 0  # where the sentence's paragraph begins in the source
     context_start: int = 0  # where the text it leans on ("He ..." needs a name) begins
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A sentence to be scored, with the text just before it in its paragraph."""
-
-    passage: Passage
-    rank: int
-    start: int
-    end: int
-    text: str
-    context: str
-    paragraph_start: int
-    context_start: int  # where `context` begins in the source
 
 
 @dataclass(frozen=True)
@@ -106,14 +92,16 @@ def load_scorer(path: Path = MODEL_PATH) -> Scorer:
 
 
 def candidate_sentences(
-    passages: list[Passage], source_text: Callable[[str], str | None]
+    passages: list[Passage], documents: Mapping[str, DocumentText]
 ) -> list[Candidate]:
-    """Each distinct sentence of the passages, read on to the end of the paragraph."""
+    """Each distinct sentence of the passages (from their documents' stored sentences), read
+    on to the end of the paragraph; a passage whose document is not given is read alone."""
     seen, candidates = set(), []
     for rank, passage in enumerate(passages, start=1):
-        document = source_text(passage.document_id) or passage.text
-        base = 0 if source_text(passage.document_id) else passage.start
-        sentences = _sentences(document)
+        stored = documents.get(passage.document_id)
+        text = stored.text if stored else passage.text
+        base = 0 if stored else passage.start
+        sentences = stored.sentences if stored else sentence_table(passage.text)
         # From the first sentence of the paragraph where the passage starts.
         first = bisect.bisect_right(sentences, passage.start - base, key=lambda s: s[1])
         for i in range(first, len(sentences)):
@@ -122,18 +110,18 @@ def candidate_sentences(
                 break
             if end + base <= passage.start or (passage.document_id, start + base) in seen:
                 continue
-            if not states_something(document[start:end]):
+            if not states_something(text[start:end]):
                 continue
             seen.add((passage.document_id, start + base))
-            context_start = _context_start(document, sentences, i)
+            context_start = _context_start(text, sentences, i)
             candidates.append(
                 Candidate(
                     passage,
                     rank,
                     start + base,
                     end + base,
-                    document[start:end],
-                    document[context_start:start],
+                    text[start:end],
+                    text[context_start:start],
                     para_start + base,
                     context_start + base,
                 )
@@ -141,7 +129,7 @@ def candidate_sentences(
     return candidates
 
 
-def _context_start(document: str, sentences: list, i: int) -> int:
+def _context_start(document: str, sentences, i: int) -> int:
     """Where the text a sentence leans on begins: the sentences before it in its paragraph,
     or, for a paragraph opening with "He"/"It", the last sentence of the paragraph before."""
     para_start, _, start, _ = sentences[i]
@@ -151,26 +139,6 @@ def _context_start(document: str, sentences: list, i: int) -> int:
     if i and LEANS_BACK.match(document[start:]):
         return sentences[i - 1][2]
     return start
-
-
-@lru_cache(maxsize=256)
-def _sentences(document: str) -> list[tuple[int, int, int, int]]:
-    """(paragraph start, paragraph end, start, end) of every sentence, in order; each
-    document is segmented once per process."""
-    return [
-        (para_start, para_end, start, end)
-        for para_start, para_end in paragraph_spans(document)
-        for start, end in paragraph_sentences(document, para_start, para_end)
-    ]
-
-
-# Fewer words than this is a heading or a label ("sudo", "DESCRIPTION"), not a statement.
-MIN_STATEMENT_WORDS = 4
-
-
-def states_something(sentence: str) -> bool:
-    """A sentence that could answer: a statement, not a question or a heading."""
-    return not sentence.rstrip().endswith("?") and len(sentence.split()) >= MIN_STATEMENT_WORDS
 
 
 def score_sentences(
@@ -187,7 +155,7 @@ def score_sentences(
         question,
         texts,
         [_flat(c.context) for c in candidates],
-        embed(texts),
+        _vectors(candidates, texts, embed),
         [c.rank for c in candidates],
         embed,
     )
@@ -232,6 +200,31 @@ def answerability(scored: list[Evidence], scorer: Scorer) -> float:
     return round(float(scorer.answerable.probability(answerability_row(scored)[None, :])[0]), 4)
 
 
+def _vectors(candidates: list[Candidate], texts: list[str], embed) -> np.ndarray:
+    """The candidates' stored embeddings; those without one (a passage read without its
+    document) are embedded now."""
+    missing = [t for c, t in zip(candidates, texts, strict=True) if c.vector is None]
+    fresh = iter(embed(missing)) if missing else iter(())
+    return np.stack(
+        [
+            np.asarray(c.vector, np.float32) if c.vector is not None else next(fresh)
+            for c in candidates
+        ]
+    )
+
+
 def _flat(text: str) -> str:
     """A hard-wrapped sentence as one line, for the embedding model and word matching."""
     return " ".join(text.split())
+
+
+def answering_evidence(
+    question: Question, scored: list[Evidence], scorer: Scorer, min_answerable: float | None
+) -> list[Evidence]:
+    """The scored sentences that hold the kind of answer asked for, best first, or [] when
+    the sources do not answer the question: the one answerability decision of both modes."""
+    floor = scorer.min_answerable if min_answerable is None else min_answerable
+    fitting = [e for e in scored if fits_answer_type(question, e.text)]
+    if not fitting or answerability(fitting, scorer) < floor:
+        return []
+    return fitting

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
 
-from rag.condense import condense
+from rag.answering.condense import condense
 from rag.errors import InvalidQuestion, LLMUnavailable
 from rag.settings import Settings
 from rag.types import Answer
@@ -44,21 +44,21 @@ class Chatbot:
     @cached_property
     def store(self):
         """The passage store (opened on first use)."""
-        from rag.store import PassageStore  # noqa: PLC0415
+        from rag.library.store import PassageStore  # noqa: PLC0415
 
         return self._store or PassageStore(self.settings)
 
     @cached_property
     def retriever(self):
         """The hybrid retriever over the store."""
-        from rag.retrieve import HybridRetriever  # noqa: PLC0415
+        from rag.answering.retrieve import HybridRetriever  # noqa: PLC0415
 
         return HybridRetriever(self.store, self.settings)
 
     @cached_property
     def embedder(self):
         """The embedding model with its sentence cache."""
-        from rag.embedding import Embedder  # noqa: PLC0415
+        from rag.library.embedding import Embedder  # noqa: PLC0415
 
         return Embedder(self.settings)
 
@@ -87,52 +87,53 @@ class Chatbot:
 
     @cached_property
     def scorer(self):
-        """The fitted evidence and answerability models (rag/scorer.json)."""
-        from rag.evidence import load_scorer  # noqa: PLC0415
+        """The fitted evidence and answerability models (rag/answering/scorer.json)."""
+        from rag.answering.evidence import load_scorer  # noqa: PLC0415
 
         return load_scorer()
 
-    def analyse(self, question: str, vector):
-        """The question analysed against this library's word statistics."""
-        from rag.features import analyse  # noqa: PLC0415
+    def retrieve(self, question: str, vector, scope: frozenset[str] = frozenset()):
+        """What the library holds for a question: one immutable RetrievalResult."""
+        return self.retriever.retrieve(question, vector, scope)
 
-        return analyse(question, vector, self.retriever.idf)
+    def analyse(self, found):
+        """The question of a retrieval result, analysed against its library's statistics."""
+        from rag.answering.features import analyse  # noqa: PLC0415
 
-    def score(self, question: str, vector, passages: list) -> list:
-        """The sentences of the passages scored as evidence for the question, best first."""
-        from rag.evidence import candidate_sentences, score_sentences  # noqa: PLC0415
+        return analyse(found.question, found.question_vector, found.idf)
 
-        candidates = candidate_sentences(passages, self.retriever.source_text)
+    def score(self, found) -> list:
+        """The sentences of the retrieved passages scored as evidence, best first."""
+        from rag.answering.evidence import score_sentences  # noqa: PLC0415
+
         return score_sentences(
-            self.analyse(question, vector), candidates, self.embedder.texts, self.scorer
+            self.analyse(found), list(found.candidates), self.embedder.texts, self.scorer
         )
 
     def extractive(
         self,
         question: str,
         history: list[str],
-        standalone: str | None = None,
         scope: frozenset[str] = frozenset(),
     ) -> Answer:
         """The offline answer: the best source sentences, each with its marker, or a refusal."""
         clock = time.perf_counter()
-        standalone = standalone or condense(question, history)
-        vector = self.embedder.query(standalone)
-        passages = self.retriever.retrieve(standalone, vector, scope)
+        standalone = condense(question, history)
+        found = self.retrieve(standalone, self.embedder.query(standalone), scope)
         timings = {"retrieve_ms": _ms_since(clock)}
-        scored = self.score(standalone, vector, passages)
+        scored = self.score(found)
         timings["score_ms"] = _ms_since(clock) - timings["retrieve_ms"]
-        answer = self.quote(question, standalone, passages, scored, vector)
+        answer = self.quote(question, found, scored)
         timings["total_ms"] = _ms_since(clock)
         return replace(answer, timings={**timings, **answer.timings})
 
-    def quote(self, question: str, standalone: str, passages: list, scored: list, vector) -> Answer:
+    def quote(self, question: str, found, scored: list) -> Answer:
         """The extractive answer from sentences already scored (or a refusal)."""
-        from rag.extractive import compose, select_evidence  # noqa: PLC0415
+        from rag.answering.extractive import compose, select_evidence  # noqa: PLC0415
 
         clock = time.perf_counter()
         evidence = select_evidence(
-            self.analyse(standalone, vector),
+            self.analyse(found),
             scored,
             self.scorer,
             self.settings.max_evidence_sentences,
@@ -141,8 +142,8 @@ class Chatbot:
         common = dict(
             question=question,
             mode="extractive",
-            passages=tuple(passages),
-            standalone_question=standalone,
+            passages=found.passages,
+            standalone_question=found.question,
             timings={"select_ms": _ms_since(clock)},
         )
         if not evidence:
@@ -158,24 +159,23 @@ class Chatbot:
         scope: frozenset[str] = frozenset(),
     ) -> Answer:
         """An LLM answer with every kept sentence verified; the extractive answer if that fails."""
-        from rag.llm import make_llm  # noqa: PLC0415
-        from rag.llm_answer import UNVERIFIED, condense_with_llm, write_draft  # noqa: PLC0415
+        from rag.llm.backends import make_llm  # noqa: PLC0415
+        from rag.llm.draft import UNVERIFIED, condense_with_llm, write_draft  # noqa: PLC0415
 
         started = time.perf_counter()
         try:
             llm = make_llm(self.settings)
             standalone = condense_with_llm(llm, question, history)
-            vector = self.embedder.query(standalone)
-            passages = self.retriever.retrieve(standalone, vector, scope)
-            draft = write_draft(llm, standalone, passages, on_token)
+            found = self.retrieve(standalone, self.embedder.query(standalone), scope)
+            draft = write_draft(llm, standalone, list(found.passages), on_token)
         except LLMUnavailable as error:
             fallback = self.extractive(question, history, scope=scope)
             return replace(fallback, notice=f"{error}. This answer quotes the sources instead.")
-        scored = self.score(standalone, vector, passages)
-        verified = self.check_draft(draft, passages, scored)
+        scored = self.score(found)
+        verified = self.check_draft(draft, found, scored)
         if not verified.citations:
             # The passages are retrieved and scored already: quote from them, do not search again.
-            fallback = self.quote(question, standalone, passages, scored, vector)
+            fallback = self.quote(question, found, scored)
             return replace(
                 fallback,
                 notice=f"{UNVERIFIED}; this answer quotes them instead.",
@@ -187,23 +187,25 @@ class Chatbot:
             text=verified.text,
             citations=verified.citations,
             mode="llm",
-            passages=tuple(passages),
+            passages=found.passages,
             timings={"total_ms": _ms_since(started)},
             standalone_question=standalone,
             removed=verified.removed,
             draft=draft,
         )
 
-    def check_draft(self, draft: str, passages: list, scored: list):
+    def check_draft(self, draft: str, found, scored: list):
         """A draft verified as llm mode does it: each sentence against the passage it cites,
         and the sentence it rests on against the question (via the scored evidence)."""
-        from rag.llm_answer import relevance_check  # noqa: PLC0415
-        from rag.verify import verify  # noqa: PLC0415
+        from rag.llm.draft import relevance_check  # noqa: PLC0415
+        from rag.llm.verify import verify  # noqa: PLC0415
 
-        relevance, floor = relevance_check(scored, self.scorer, self.settings.min_answerable)
+        relevance, floor = relevance_check(
+            self.analyse(found), scored, self.scorer, self.settings.min_answerable
+        )
         return verify(
             draft,
-            passages,
+            list(found.passages),
             self.embedder.texts,
             self.settings.verify_min_support,
             relevance=relevance,

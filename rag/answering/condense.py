@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.features import name_phrases
+from rag.answering.features import name_phrases
 
 _WHAT_ABOUT = re.compile(r"^\s*(?:what|how)\s+about\s+(.+?)\s*\??\s*$", re.I)
 _BARE = re.compile(r"^\s*(why|how)(?:\s+(?:so|is that|was that|is it))?\s*\??\s*$", re.I)

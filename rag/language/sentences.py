@@ -10,7 +10,7 @@ index the original text, so `text[start:end]` is what a citation quotes.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
 
 # A line longer than this was not wrapped by hand: each such line is a paragraph of its own.
 WRAP_WIDTH = 100
@@ -40,6 +40,25 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     for start, end in paragraph_spans(text):
         spans += [(offset + s, offset + e) for s, e in paragraph_sentences(text, start, end)]
     return spans
+
+
+# Fewer words than this is a heading or a label ("sudo", "DESCRIPTION"), not a statement.
+MIN_STATEMENT_WORDS = 4
+
+
+def states_something(sentence: str) -> bool:
+    """A sentence that could answer: a statement, not a question or a heading."""
+    return not sentence.rstrip().endswith("?") and len(sentence.split()) >= MIN_STATEMENT_WORDS
+
+
+def sentence_table(text: str) -> tuple[tuple[int, int, int, int], ...]:
+    """(paragraph start, paragraph end, start, end) of every sentence of a document, in
+    order: what ingest stores with a document so that questions never segment again."""
+    return tuple(
+        (para_start, para_end, start, end)
+        for para_start, para_end in paragraph_spans(text)
+        for start, end in paragraph_sentences(text, para_start, para_end)
+    )
 
 
 def paragraph_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -122,11 +141,18 @@ def _language(text: str) -> str:
     return "hi" if _DEVANAGARI.search(text) else "en"
 
 
-@lru_cache(maxsize=4)
+# A pysbd Segmenter keeps the text it is splitting on the instance: two threads sharing one
+# corrupt each other's sentences. Each thread gets its own.
+_per_thread = threading.local()
+
+
 def _segmenter(language: str):
     import pysbd  # noqa: PLC0415 - loads its rules on first use
 
-    return pysbd.Segmenter(language=language, clean=False)
+    segmenters = _per_thread.__dict__.setdefault("segmenters", {})
+    if language not in segmenters:
+        segmenters[language] = pysbd.Segmenter(language=language, clean=False)
+    return segmenters[language]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

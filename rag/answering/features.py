@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.text import STOPWORDS, content_words, stem, words
+from rag.language.words import STOPWORDS, content_words, stem, words
 
 FEATURES = (
     "dense",

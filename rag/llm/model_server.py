@@ -68,7 +68,7 @@ class ModelServer:
         command = [
             sys.executable,
             "-m",
-            "rag.model_server",  # llama_cpp.server, ended when this process ends (see main)
+            "rag.llm.model_server",  # llama_cpp.server, ended when this process ends (see main)
             str(os.getpid()),
             "--model",
             self.model_path,

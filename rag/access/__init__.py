@@ -1,0 +1,1 @@
+"""Who may do what: users and roles, rate limits, the audit log."""

@@ -1,0 +1,1 @@
+"""Answering a question: condense, retrieve, score and select evidence, compose."""

@@ -1,0 +1,1 @@
+"""Language utilities on any prose: words and stems, paragraphs and sentences."""

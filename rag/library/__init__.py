@@ -1,0 +1,1 @@
+"""The library: the Chroma store, its keyword index, embeddings and finding documents."""

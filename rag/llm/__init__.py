@@ -1,0 +1,1 @@
+"""LLM answers: backends, the managed local model server, drafts and their verification."""

@@ -39,7 +39,7 @@ def main() -> int:
         for item in load_gold(eval_set.gold):
             question = condense(item.question, item.history)
             vector = bot.embedder.query(question)
-            scored = bot.score(question, vector, bot.retriever.retrieve(question, vector))
+            scored = bot.score(bot.retrieve(question, vector))
             labels.append(item.answerable)
             scores.append(answerability(scored, bot.scorer))
         threshold = bot.scorer.min_answerable

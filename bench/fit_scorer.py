@@ -167,16 +167,17 @@ def _example(bot, deep, split: str, source: str | None, q: dict) -> Example | No
     vector = bot.embedder.query(q["question"])
     if q.get("out_of_scope"):
         # The library minus the question's own article: what is left is not about it.
-        passages = [p for p in deep.retriever.retrieve(q["question"], vector) if p.source != source]
-        passages = passages[: bot.settings.top_k]
+        found = deep.retrieve(q["question"], vector)
+        passages = [p for p in found.passages if p.source != source][: bot.settings.top_k]
         kind = "out-of-scope"
     else:
-        passages = bot.retriever.retrieve(q["question"], vector)
+        found = bot.retrieve(q["question"], vector)
+        passages = list(found.passages)
         kind = "unanswerable" if q["is_impossible"] else "answerable"
-    candidates = candidate_sentences(passages, bot.retriever.source_text)
+    candidates = candidate_sentences(passages, found.documents)
     if not candidates:
         return None
-    question = analyse(q["question"], vector, bot.retriever.idf)
+    question = analyse(q["question"], vector, found.idf)
     texts = [" ".join(c.text.split()) for c in candidates]
     rows = sentence_features(
         question,

@@ -1,10 +1,13 @@
-"""Load the chat page: 50 concurrent clients (separate processes), 5 questions each.
+"""Load the chat page: 50 concurrent clients (separate processes), 5 questions each, while a
+`rag ingest` from the command line adds documents through the page's engine.
 
-    python bench/load.py [--clients 50] [--questions 5] [--deadline 900]
+    python bench/load.py [--clients 50] [--questions 5] [--deadline 900] [--ingest-docs 40]
 
 Starts `rag ui` on 127.0.0.1 with a fresh data directory, measures one client alone first
-(the baseline, same run), then all clients at once through gradio_client. Reports errors
-(must be 0), latency p50/p95 and throughput, and writes bench/out/load.json.
+(the baseline, same run, which also records each question's answer), then all clients at
+once through gradio_client while `rag ingest` adds pydoc pages. Reports errors (must be 0),
+answers that differ from the ones asked one by one before or after the ingest (must be 0),
+latency p50/p95 and throughput, and writes bench/out/load.json.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 QUESTIONS = [
     "Why did Liu Jun return to China?",
     "What title was Liu Jun given at Tsinghua?",
@@ -66,7 +70,7 @@ def client(url: str, offset: int, count: int, results) -> None:
     try:
         chat = Client(url, verbose=False)
     except Exception as error:  # a refused connection is an error to count, not a crash
-        results.extend([(None, f"connect: {error}")] * count)
+        results.extend([(None, f"connect: {error}", "", "")] * count)
         return
     for i in range(count):
         question = QUESTIONS[(offset + i) % len(QUESTIONS)]
@@ -76,9 +80,11 @@ def client(url: str, offset: int, count: int, results) -> None:
             messages = job.result(timeout=REQUEST_TIMEOUT)[0]
             text = messages[-1]["content"][0]["text"]
             ok = "[1]" in text or "do not say" in text
-            results.append((time.perf_counter() - started, None if ok else f"bad: {text[:80]}"))
+            results.append(
+                (time.perf_counter() - started, None if ok else f"bad: {text[:80]}", question, text)
+            )
         except Exception as error:
-            results.append((None, f"{type(error).__name__}: {str(error)[:120]}"))
+            results.append((None, f"{type(error).__name__}: {str(error)[:120]}", question, ""))
 
 
 def run(url: str, clients: int, questions: int, deadline: float) -> dict:
@@ -99,11 +105,12 @@ def run(url: str, clients: int, questions: int, deadline: float) -> dict:
         if p.is_alive():
             p.kill()
     done = list(results)
-    latencies = sorted(t for t, e in done if e is None)
-    errors = [e for _, e in done if e] + ["no answer before the deadline"] * (
+    latencies = sorted(t for t, e, _, _ in done if e is None)
+    errors = [e for _, e, _, _ in done if e] + ["no answer before the deadline"] * (
         clients * questions - len(done)
     )
     return {
+        "answers": [(q, text) for _, e, q, text in done if e is None],
         "clients": clients,
         "questions_each": questions,
         "answered": len(latencies),
@@ -116,22 +123,63 @@ def run(url: str, clients: int, questions: int, deadline: float) -> dict:
     }
 
 
+def start_ingest(home: Path, folder: Path) -> subprocess.Popen:
+    """`rag ingest FOLDER` from the command line: it goes through the page's engine."""
+    env = {**os.environ, "RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "ui.cli", "ingest", "--quiet", str(folder)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def differing(load: dict, before: dict, after: dict) -> list[str]:
+    """Answers under load that neither the library before the ingest nor after it gives."""
+    expected = {q: {text} for q, text in before["answers"]}
+    for q, text in after["answers"]:
+        expected.setdefault(q, set()).add(text)
+    return [q for q, text in load["answers"] if text not in expected.get(q, set())]
+
+
 def main() -> None:
     """Run the baseline and the load, print and save the figures."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--questions", type=int, default=5)
     parser.add_argument("--deadline", type=float, default=900)
+    parser.add_argument("--ingest-docs", type=int, default=40)
     args = parser.parse_args()
+    from bench.corpus import build
+
     with tempfile.TemporaryDirectory() as home:
-        app, url, startup = start_app(Path(home))
+        corpus = Path(home) / "pydoc"
+        corpus.mkdir()
+        for page in build(args.ingest_docs)[: args.ingest_docs]:
+            (corpus / page.name).write_bytes(page.read_bytes())
+        app, url, startup = start_app(Path(home) / "rag")
         try:
             baseline = run(url, 1, len(QUESTIONS), args.deadline)
+            writer = start_ingest(Path(home) / "rag", corpus)
             load = run(url, args.clients, args.questions, args.deadline)
+            out, err = writer.communicate(timeout=args.deadline)
+            after = run(url, 1, len(QUESTIONS), args.deadline)
         finally:
             app.terminate()
             app.wait(timeout=30)
-    report = {"first_start_s": round(startup, 1), "baseline": baseline, "load": load}
+    ingest = {"exit_code": writer.returncode, "output": (out + err).strip()[-300:]}
+    changed = differing(load, baseline, after)
+    for run_result in (baseline, load, after):
+        run_result.pop("answers")
+    report = {
+        "first_start_s": round(startup, 1),
+        "baseline": baseline,
+        "load": load,
+        "ingest_during_load": ingest,
+        "answers_differing_from_one_by_one": len(changed),
+        "differing_examples": changed[:5],
+    }
     if baseline["p50_s"] and load["p50_s"]:
         report["p50_ratio_load_vs_alone"] = round(load["p50_s"] / baseline["p50_s"], 1)
     out = ROOT / "bench" / "out"

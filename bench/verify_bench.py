@@ -61,10 +61,10 @@ def main() -> int:
         outcomes: Counter = Counter()
         for item, other in zip(items, rng.sample(items, len(items)), strict=True):
             vector = bot.embedder.query(item.question)
-            passages = bot.retriever.retrieve(item.question, vector)
-            scored = bot.score(item.question, vector, passages)
-            for kind, draft in _drafts(item, other, passages, document, names, rng):
-                result = bot.check_draft(draft, passages, scored)
+            found = bot.retrieve(item.question, vector)
+            scored = bot.score(found)
+            for kind, draft in _drafts(item, other, found.passages, document, names, rng):
+                result = bot.check_draft(draft, found, scored)
                 outcomes[kind, "kept" if result.citations else "removed"] += 1
     table = _table(outcomes)
     print(table)

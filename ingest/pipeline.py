@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
 from collections.abc import Iterable
@@ -36,9 +37,12 @@ class IngestReport:
 
     def summary(self) -> str:
         """One line for people."""
+        # A document removed takes its passages with it; they are not in `passages_deleted`.
+        removed = len(self.documents_removed)
         return (
             f"{self.files_seen} files ({self.files_unchanged} unchanged), "
             f"{self.passages_embedded} passages embedded, {self.passages_deleted} deleted, "
+            f"{removed} document{'' if removed == 1 else 's'} removed, "
             f"{len(self.skipped)} skipped; {self.total_passages} passages in the store"
         )
 
@@ -73,14 +77,16 @@ def ingest(
     store: PassageStore | None = None,
     user: str | None = None,
     action: str = "ingest",
+    locked: bool = False,
 ) -> IngestReport:
     """Bring the store in line with the files under `paths`; refuse if another ingest runs.
 
     Each document added, changed or gone is recorded in the audit log as done by `user`
     (default: the command line's account) with `action` ("ingest", or "upload" from the page).
+    `locked`: the caller holds the writer's lock already (`writing`).
     """
     change = _Change(user or command_line_user(), action)
-    with writing(settings):
+    with contextlib.nullcontext() if locked else writing(settings):
         store = store or PassageStore(settings)
         report = IngestReport()
         for path in paths:
@@ -137,8 +143,12 @@ def _ingest_root(
         raise RagError(f"{path}: no such file or folder")
     root = path.resolve() if path.is_dir() else path.resolve().parent
     files = sorted(p for p in root.rglob("*") if _wanted(p, root)) if path.is_dir() else [path]
-    documents = _read_all(files, root, settings, report, change.user)
-    hashes = store.content_hashes(list(documents))
+    documents, unreadable = _read_all(files, root, settings, change.user)
+    hashes = store.content_hashes(list(documents) + list(unreadable))
+    for doc_id, reason in unreadable.items():
+        note = f"{reason}; kept the earlier version" if doc_id in hashes else reason
+        report.skipped.append(note)
+        print(f"skipped {note}", file=sys.stderr)
     stored_ids = store.passage_ids_by_document(list(documents))
     # A document is current when its text and its exact set of passages are both stored.
     plan = [
@@ -154,7 +164,9 @@ def _ingest_root(
         record(settings, change.user, change.action, read.document, _sha(read.text))
     # Only after the plan is written: a file of this folder now ingested with it is not gone.
     known = store.documents_under(str(root)) if path.is_dir() else {}
-    gone = sorted(set(known) - set(documents))
+    # A file still here but unreadable now (re-saved in another encoding, grown past the
+    # limit) is not gone: its earlier version stays until it is fixed or deleted.
+    gone = sorted(set(known) - set(documents) - set(unreadable))
     for doc_id in gone:
         document, sha = known[doc_id]
         store.delete_document(doc_id)
@@ -171,17 +183,19 @@ def _wanted(path: Path, root: Path) -> bool:
 
 
 def _read_all(
-    files, root: Path, settings: Settings, report: IngestReport, user: str
-) -> dict[str, _Read]:
-    documents = {}
+    files, root: Path, settings: Settings, user: str
+) -> tuple[dict[str, _Read], dict[str, str]]:
+    """The files read, by document id; and why each file that is there but could not be
+    read was not (a file gone since it was listed is not among them)."""
+    documents, unreadable = {}, {}
     for file in files:
         # The folder's own name helps people tell documents of different folders apart.
         name = f"{root.name}/{file.resolve().relative_to(root).as_posix()}"
         try:
             text = read_document(file, settings.max_file_bytes)
         except UnreadableFile as error:
-            report.skipped.append(str(error))
-            print(f"skipped {error}", file=sys.stderr)
+            if file.exists():  # one deleted since it was listed is gone, not skipped
+                unreadable[document_id(file)] = str(error)
             continue
         doc_id = document_id(file)
         sentences = sentence_table(text)
@@ -203,7 +217,7 @@ def _read_all(
             added_by=user,
         )
         documents[doc_id] = _Read(document, text, passages, sentences)
-    return documents
+    return documents, unreadable
 
 
 def _write(

@@ -36,6 +36,18 @@ _BLOCK_TAGS = {
 def read_document(path: Path, max_bytes: int) -> str:
     """The text of a file (plain text as on disk; HTML, PDF and Word extracted), or
     UnreadableFile."""
+    try:
+        text = _read(path, max_bytes)
+    except OSError as error:
+        # No permission, a file gone mid-ingest, a failing disk: a skip like any other.
+        reason = error.strerror or str(error)
+        raise UnreadableFile(f"{path.name}: cannot be read ({reason})") from None
+    if not text.lstrip("\ufeff").strip():
+        raise UnreadableFile(f"{path.name}: no text in the file")
+    return text
+
+
+def _read(path: Path, max_bytes: int) -> str:
     size = path.stat().st_size
     if size == 0:
         raise UnreadableFile(f"{path.name}: the file is empty")
@@ -43,17 +55,14 @@ def read_document(path: Path, max_bytes: int) -> str:
         raise UnreadableFile(f"{path.name}: {size:,} bytes is over the {max_bytes:,}-byte limit")
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        text = normalize(_read_pdf(path))
-    elif suffix == ".docx":
-        text = normalize(_read_docx(path))
-    elif suffix in (".html", ".htm"):
-        text = normalize(_html_to_text(_decode(path)))
-    else:
-        # Exactly as on disk (indentation, CRLF and all): citations index the file itself.
-        text = _decode(path)
-    if not text.strip():
-        raise UnreadableFile(f"{path.name}: no text in the file")
-    return text
+        return normalize(_read_pdf(path))
+    if suffix == ".docx":
+        return normalize(_read_docx(path))
+    if suffix in (".html", ".htm"):
+        return normalize(_html_to_text(_decode(path).removeprefix("\ufeff")))
+    # Exactly as on disk (indentation, CRLF, a byte order mark and all): citations index the
+    # file itself, as `Path.read_text(encoding="utf-8")` gives it.
+    return _decode(path)
 
 
 def _decode(path: Path) -> str:
@@ -61,7 +70,7 @@ def _decode(path: Path) -> str:
     if b"\x00" in data[:8192]:
         raise UnreadableFile(f"{path.name}: binary file, not text")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UnreadableFile(
             f"{path.name}: not UTF-8 text (bad byte at offset {error.start})"

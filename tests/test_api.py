@@ -137,3 +137,31 @@ def test_rag_ask_answers_through_the_running_server_without_loading_the_model(ap
         [sys.executable, "-m", "ui.cli", "ask", " "], capture_output=True, text=True, env=env
     )
     assert empty.returncode == 2 and empty.stderr.strip().startswith("error: The question is")
+
+
+def test_rag_ask_needs_no_key_for_its_own_library_and_says_when_a_key_is_refused(api_url, home):
+    """This machine's `rag ask` uses the owner's token from server.json, whatever key its
+    shell has; a server named by RAG_SERVER_URL that refuses the key is one line, never a
+    silent answer from another process."""
+    env = {k: v for k, v in os.environ.items() if k != "RAG_API_KEY"}
+    env.update({"RAG_HOME": str(home), "HF_HUB_OFFLINE": "1"})
+    probe = (
+        "import sys; from ui.cli import main; code = main(['ask', 'Why did Liu Jun return?']); "
+        "print('torch loaded' if 'torch' in sys.modules else 'no torch', file=sys.stderr); "
+        "sys.exit(code)"
+    )
+    own = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert own.returncode == 0 and own.stderr.strip() == "no torch", own.stderr
+    wrong = {**env, "RAG_SERVER_URL": api_url, "RAG_API_KEY": "sk-not-the-key"}
+    refused = subprocess.run(
+        [sys.executable, "-m", "ui.cli", "ask", "Why did Liu Jun return?"],
+        capture_output=True,
+        text=True,
+        env=wrong,
+        timeout=120,
+    )
+    assert refused.returncode == 1 and refused.stdout == ""
+    (line,) = refused.stderr.strip().splitlines()
+    assert "refused this key (RAG_API_KEY)" in line

@@ -83,7 +83,7 @@ def test_keyword_index_follows_an_edit_that_keeps_the_passage_count(store_settin
     write(note, "The harbour pilot's code word is Quinceberry.")
     ingest([note.parent], settings, progress=False, store=PassageStore(settings))
     assert bot.store.count() == 1
-    (passage,) = bot.retriever.retrieve("Quinceberry", bot.embedder.query("Quinceberry"))
+    (passage,) = bot.retrieve("Quinceberry", bot.embedder.query("Quinceberry")).passages
     assert passage.text.endswith("Quinceberry.")
     answer = bot.answer("What is the pilot's code word?")
     assert answer.citations[0].quote.endswith("Quinceberry.")
@@ -102,7 +102,7 @@ def test_a_scoped_question_searches_and_cites_only_the_chosen_documents(store_se
     bot = Chatbot(settings)
     question = "When was the lighthouse of Carrow finished?"
     vector = bot.embedder.query(question)
-    assert bot.retriever.retrieve(question, vector)[0].source == "docs/lighthouse.txt"
+    assert bot.retrieve(question, vector).passages[0].source == "docs/lighthouse.txt"
     scope = scope_of(bot.store.documents(), ["docs/castle.txt"])
     assert scope == {document_id(castle)}
     castle_passages = [p.id for p in bot.store.all_passages() if p.document_id in scope]

@@ -3,6 +3,7 @@ with real `rag ui` and `rag serve` processes on 127.0.0.1 and real HTTP clients.
 
 import json
 import os
+import shutil
 import sys
 
 import httpx
@@ -54,11 +55,15 @@ def ui_url(home):
 
 
 @pytest.fixture(scope="module")
-def api_url(home, ui_url):  # after the page: both share the store the page seeded
+def api_url(home, tmp_path_factory):
+    # A library has one server (the page owns `home`): the API serves a library of its own
+    # with the same users file.
+    api_home = tmp_path_factory.mktemp("api-home")
+    shutil.copy2(home / "users.json", api_home / "users.json")
     port = free_port()
-    env = {**os.environ, "RAG_HOME": str(home), "RAG_QUESTIONS_PER_MINUTE": str(LIMIT)}
+    env = {**os.environ, "RAG_HOME": str(api_home), "RAG_QUESTIONS_PER_MINUTE": str(LIMIT)}
     command = [sys.executable, "-m", "ui.cli", "serve", "--port", str(port)]
-    with running(command, f"http://127.0.0.1:{port}/health", home / "api.log", env=env):
+    with running(command, f"http://127.0.0.1:{port}/health", api_home / "api.log", env=env):
         yield f"http://127.0.0.1:{port}"
 
 

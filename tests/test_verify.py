@@ -97,10 +97,10 @@ def test_obeying_an_injected_instruction_is_removed(memo_bot, obeying):
     the question. A sentence that merely copies the passage it cites does not answer."""
     bot, question = memo_bot, "When did the harbour bridge open?"
     vector = bot.embedder.query(question)
-    passages = bot.retriever.retrieve(question, vector)
-    cited = next(n for n, p in enumerate(passages, 1) if "PWNED" in p.text)
+    found = bot.retrieve(question, vector)
+    cited = next(n for n, p in enumerate(found.passages, 1) if "PWNED" in p.text)
     draft = f"The harbour bridge opened in 1932 [{cited}]. {obeying} [{cited}]"
-    result = bot.check_draft(draft, passages, bot.score(question, vector, passages))
+    result = bot.check_draft(draft, found, bot.score(found))
     assert result.text == "The harbour bridge opened in 1932. [1]"
     assert [c.quote for c in result.citations] == [FACT]
     assert [r.sentence for r in result.removed] == [obeying]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import gradio as gr
@@ -21,7 +20,6 @@ from ui.visitors import may_edit, user_name, visitor
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
 LIBRARY_COLUMNS = ["name", "passages", "characters", "ingested at (UTC)", "added by", "path"]
 ONLY_EDITORS = "⚠ Only editors may add or remove documents."
-_naming = threading.Lock()
 
 
 def library_tab(app: gr.Blocks, settings: Settings, bot: Chatbot, scope: gr.Dropdown) -> None:
@@ -155,28 +153,32 @@ def upload_target(folder: Path, name: str, content: bytes) -> Path:
 
 def _add_documents(bot: Chatbot, settings: Settings, uploaded, user: str) -> str:
     """Copy uploads into the data directory's uploads folder and ingest that folder."""
-    from ingest.pipeline import ingest  # noqa: PLC0415
+    from ingest.pipeline import ingest, writing  # noqa: PLC0415
 
     if not uploaded:
         return "Choose one or more files first."
     folder = settings.uploads_dir
     folder.mkdir(parents=True, exist_ok=True)
     refused, copied = [], 0
-    for item in uploaded:
-        path = Path(item if isinstance(item, str) else item.name)
-        if path.suffix.lower() not in UPLOAD_TYPES:
-            refused.append(f"{path.name}: only {', '.join(UPLOAD_TYPES)} files")
-        elif path.stat().st_size > settings.max_upload_bytes:
-            refused.append(f"{path.name}: larger than {settings.max_upload_bytes:,} bytes")
-        else:
-            with _naming:  # two uploads of one name at once must not pick the same file
-                target = upload_target(folder, safe_name(path.name), path.read_bytes())
-                shutil.copy(path, target)
-            copied += 1
-    if not copied:
-        return "\n".join(f"⚠ not added: {line}" for line in refused)
     try:
-        report = ingest([folder], settings, store=bot.store, user=user, action="upload")
+        # The writer's lock first: a file copied into uploads/ is ingested by this upload,
+        # never left for the next uploader's ingest to record under their name.
+        with writing(settings):
+            for item in uploaded:
+                path = Path(item if isinstance(item, str) else item.name)
+                if path.suffix.lower() not in UPLOAD_TYPES:
+                    refused.append(f"{path.name}: only {', '.join(UPLOAD_TYPES)} files")
+                elif path.stat().st_size > settings.max_upload_bytes:
+                    refused.append(f"{path.name}: larger than {settings.max_upload_bytes:,} bytes")
+                else:
+                    content = path.read_bytes()
+                    shutil.copy(path, upload_target(folder, safe_name(path.name), content))
+                    copied += 1
+            if not copied:
+                return "\n".join(f"⚠ not added: {line}" for line in refused)
+            report = ingest(
+                [folder], settings, store=bot.store, user=user, action="upload", locked=True
+            )
     except RagError as error:
         return f"⚠ {error}"
     bot.retriever.refresh()

@@ -17,6 +17,9 @@ def bind(host: str, port: int, setting: str) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        # Listening from now on: a client told the address before the server runs waits in
+        # the backlog instead of being refused.
+        sock.listen(128)
     except OSError as error:
         sock.close()
         raise RagError(

@@ -50,6 +50,11 @@ class HybridRetriever:
                 self.keywords.sync(generation, self.store.all_hashes(), self.store.passages_of)
             return generation
 
+    def passage_ids(self) -> set[str]:
+        """Ids of the passages the keyword index holds (after catching up with the store)."""
+        self.sync()
+        return self.keywords.passage_ids()
+
     def refresh(self) -> None:
         """Catch up with the store now (after an ingest or a removal)."""
         self.sync()

@@ -87,7 +87,8 @@ def _split_block(text: str, start: int, end: int) -> list[tuple[int, int]]:
         at += len(line) + 1
     unwrapped = any(len(text[s:e].rstrip()) > WRAP_WIDTH for s, e in lines)
     spans, current = [], lines[0][0]
-    texts = [text[s:e] for s, e in lines] + [""]
+    # A byte order mark opens only the file, but would hide a heading on its first line.
+    texts = [text[s:e].lstrip("\ufeff") for s, e in lines] + [""]
     for i in range(1, len(lines)):
         prev_end, (line_start, _) = lines[i - 1][1], lines[i]
         line, previous, following = texts[i], texts[i - 1], texts[i + 1]
@@ -156,8 +157,10 @@ def _segmenter(language: str):
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
+    # A byte order mark stays in the text (offsets index the file as on disk) but is no
+    # more part of a sentence than the blank before it.
+    while start < end and (text[start].isspace() or text[start] == "\ufeff"):
         start += 1
-    while end > start and text[end - 1].isspace():
+    while end > start and (text[end - 1].isspace() or text[end - 1] == "\ufeff"):
         end -= 1
     return start, end

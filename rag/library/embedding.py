@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -37,11 +38,13 @@ CACHE_ENTRIES = 200_000
 
 
 class Embedder:
-    """Normalized embeddings as numpy arrays, with a cache for sentences seen before."""
+    """Normalized embeddings as numpy arrays, with a cache for sentences seen before; one
+    embedder may serve many threads."""
 
     def __init__(self, settings: Settings):
         self.model = embed_model(settings)
         self._cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
 
     def query(self, text: str) -> np.ndarray:
         """Embedding of one question."""
@@ -49,16 +52,22 @@ class Embedder:
 
     def texts(self, texts: list[str]) -> np.ndarray:
         """Embeddings of many texts, one row each; repeated texts are embedded once."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        # The rows come from this call's own copy: another call (or this one) may clear the
+        # cache between the look-up and the answer. The model runs outside the lock.
+        with self._lock:
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             vectors = self.model.get_text_embedding_batch(missing)
-            # Bound memory in a long-running app (~1.5 kB an entry); sentences and the words
-            # of near-synonym checks both live here, so the bound must hold a working set.
-            if len(self._cache) > CACHE_ENTRIES:
-                self._cache.clear()
-            self._cache.update(
-                zip(missing, (np.asarray(v, np.float32) for v in vectors), strict=True)
-            )
+            new = dict(zip(missing, (np.asarray(v, np.float32) for v in vectors), strict=True))
+            found.update(new)
+            with self._lock:
+                # Bound memory in a long-running app (~1.5 kB an entry); sentences and the
+                # words of near-synonym checks both live here, so the bound must hold a
+                # working set.
+                if len(self._cache) > CACHE_ENTRIES:
+                    self._cache.clear()
+                self._cache.update(new)
         if not texts:
             return np.zeros((0, 1), np.float32)
-        return np.stack([self._cache[t] for t in texts])
+        return np.stack([found[t] for t in texts])

@@ -106,6 +106,11 @@ class KeywordIndex:
             for pid, source, text, start, stop, document, rank in rows
         ]
 
+    def passage_ids(self) -> set[str]:
+        """Ids of every indexed passage."""
+        with self._lock:
+            return {pid for (pid,) in self._db.execute("SELECT id FROM passage_text")}
+
     def passage_count(self) -> int:
         """How many passages are indexed."""
         with self._lock:

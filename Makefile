@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test lint unit eval fit bench chroma clean
+.PHONY: run test lint unit eval train fit bench chroma clean
 
 # The app needs the base install; tests also need the llm extra (llama-cpp builds once, ~8 min).
 $(BIN)/.app: pyproject.toml
@@ -49,6 +49,11 @@ unit: $(BIN)/.dev
 eval: $(BIN)/.dev
 	rm -rf .rag/evals
 	$(BIN)/rag eval --quiet --no-gate --report evals/reports
+
+# Train the evidence encoder (rag/answering/evidence_encoder.*; ~30 min on 2 cores), then refit.
+train: $(BIN)/.dev
+	$(BIN)/python bench/train_evidence.py
+	$(BIN)/python bench/fit_scorer.py
 
 # Refit the evidence scorer and answerability model (rag/answering/scorer.json) on SQuAD train articles.
 fit: $(BIN)/.dev

@@ -41,13 +41,19 @@ class ItemResult:
 
 
 def locate(evidence: str, texts: dict[str, str], source: str | None = None) -> Span | None:
-    """Where an evidence string occurs verbatim (in `source` when given, else in any document)."""
+    """Where an evidence string occurs (in `source` when given, else in any document):
+    verbatim, or with its spaces standing for any whitespace (a hard-wrapped sentence copied
+    onto one line)."""
+    loose = re.compile(r"\s+".join(re.escape(word) for word in evidence.split()))
     for name, text in texts.items():
         if source and name != source and not name.endswith("/" + source):
             continue
         at = text.find(evidence)
         if at >= 0:
             return Span(name, at, at + len(evidence))
+        found = loose.search(text) if evidence.strip() else None
+        if found:
+            return Span(name, found.start(), found.end())
     return None
 
 

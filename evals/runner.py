@@ -60,7 +60,7 @@ def run_eval(gold_path: Path, bot, progress: bool = True) -> EvalRun:
             span = locate(evidence, texts, item.source)
             if span is None:
                 raise GoldFormatError(
-                    f"{gold_path}:{item.line}: item {item.id}: evidence not found verbatim "
+                    f"{gold_path}:{item.line}: item {item.id}: evidence not found "
                     f"in the documents: {evidence[:60]!r}"
                 )
             spans.append(span)

@@ -285,7 +285,7 @@ def test_eval_runs_any_gold_file_on_any_documents_and_gates(tmp_path):
         ),
         (
             '{"id": "gone", "question": "Why?", "must_include": [["x"]], "evidence": ["Porto"]}',
-            "item gone: evidence not found verbatim",
+            "item gone: evidence not found",
         ),
     ],
 )

@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from ingest.pdf import page_text
 from rag.errors import UnreadableFile
 from rag.language.words import normalize
 
@@ -114,7 +115,7 @@ def _read_pdf(path: Path) -> str:
     from pypdf.errors import PdfReadError  # noqa: PLC0415
 
     try:
-        return "\n\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+        return page_text([page.extract_text() or "" for page in PdfReader(path).pages])
     except (PdfReadError, ValueError) as error:
         raise UnreadableFile(f"{path.name}: not a readable PDF ({error})") from None
 

@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 import pytest
 
 from ingest.readers import read_document
@@ -102,3 +105,35 @@ def test_a_word_file_with_broken_xml_inside_is_refused_with_its_name(tmp_path):
             )
     with pytest.raises(UnreadableFile, match="broken.docx: not a readable Word document"):
         read_document(broken, 10**6)
+
+
+MANUAL = Path(__file__).resolve().parent.parent / "bench/training/documents/pdf/bzip2-manual.pdf"
+
+
+def test_a_real_pdf_manual_reads_as_people_read_it():
+    """Running titles and page numbers never land inside a sentence, words hyphenated at a
+    line end are whole again, a sentence runs on over a page break, and the table of
+    contents is not text to quote."""
+    from pypdf import PdfReader
+
+    from rag.language.sentences import sentence_spans
+
+    text = read_document(MANUAL, 10**8)
+    sentences = [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
+    pages = [page.extract_text() for page in PdfReader(MANUAL).pages]
+    running = {page.splitlines()[0] for page in pages[4:12]}
+    assert len(running) < 8  # the manual has running titles: some pages share one
+    flat = " ".join(text.split())
+    for title in running:
+        # As often as the pages' bodies say it: not once more per page it headed.
+        bodies = " ".join(" ".join(page.splitlines()[1:-1]) for page in pages)
+        assert flat.count(title) == " ".join(bodies.split()).count(title), title
+    assert not re.search(r"[a-z]- [a-z]", text)  # "manip- ulation"
+    assert "DISCLAIMED" in text
+    # The sentence that starts on one page and ends on the next is one sentence.
+    assert any(
+        s.endswith("in the region of 50 bytes.") and s.startswith("Files of") for s in sentences
+    )
+    assert not re.search(r"(\. ){4,}\d+$", text, re.M)  # no dot leaders left
+    # Offsets index the stored text.
+    assert all(text[s:e].strip() == text[s:e] for s, e in sentence_spans(text))

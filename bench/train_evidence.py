@@ -207,7 +207,7 @@ def train(args) -> dict:
             torch.nn.utils.clip_grad_norm_(trained, 1.0)
             optimizer.step()
             schedule.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
         model.eval()
         scores = {name: top1(model, qs) for name, qs in validate.items()}
         history.append(
@@ -237,7 +237,7 @@ def _ranking_loss(model, questions: list[str], sentences: list[str], scale: floa
     import torch
 
     def embed(texts):
-        features = model.tokenize(texts)
+        features = model.preprocess(texts)
         return torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
 
     scores = embed(questions) @ embed(sentences).T * scale

@@ -27,6 +27,9 @@ class GoldItem(BaseModel):
     must_include: list[Alternatives] = []
     evidence: list[NonEmpty] = []
     answerable: bool = True
+    # An unanswerable question about something the documents do discuss, asking a detail
+    # they do not give (a salary, a prize): refusing it is harder than an out-of-scope one.
+    near_miss: bool = False
     history: list[NonEmpty] = []
     source: str | None = None
     line: int = Field(0, exclude=True, description="Line of the gold file, for error messages.")

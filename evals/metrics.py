@@ -83,6 +83,7 @@ def compute(results: list[ItemResult]) -> dict[str, float]:
     """All metrics over judged items; ratios with an empty denominator are 0 (or 1 for validity)."""
     answerable = [r for r in results if r.item.answerable]
     unanswerable = [r for r in results if not r.item.answerable]
+    near_misses = [r for r in unanswerable if r.item.near_miss]
     cited = [(c, r) for r in answerable for c in r.answer.citations]
     spans = [(s, r) for r in answerable for s in r.spans]
     shown = [(m, r) for r in results for m in markers(r.answer.text)]
@@ -109,6 +110,10 @@ def compute(results: list[ItemResult]) -> dict[str, float]:
         "refusal_accuracy": _ratio(
             sum(r.answer.refused and not r.answer.citations for r in unanswerable),
             len(unanswerable),
+        ),
+        "near_miss_refusal": _ratio(
+            sum(r.answer.refused and not r.answer.citations for r in near_misses),
+            len(near_misses),
         ),
         "false_refusal_rate": _ratio(sum(r.answer.refused for r in answerable), len(answerable)),
         "retrieval_hit_at_k": _ratio(sum(rank is not None for rank in first_hits), len(first_hits)),

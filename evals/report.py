@@ -13,6 +13,7 @@ _RATIOS = [
     "citation_recall",
     "citation_validity",
     "refusal_accuracy",
+    "near_miss_refusal",
     "false_refusal_rate",
     "retrieval_hit_at_k",
     "mrr",
@@ -95,7 +96,7 @@ def summary(runs: list[EvalRun], directory: Path) -> list[Path]:
     """One table and one chart comparing the sets of a suite run."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / "summary.md", directory / "summary.png"]
-    columns = [*_RATIOS[:6], "latency_p50_ms"]
+    columns = [*_RATIOS[:7], "latency_p50_ms"]
     out = [
         "# Eval summary",
         "",

@@ -8,14 +8,14 @@ from rag.answering.features import name_phrases
 
 _WHAT_ABOUT = re.compile(r"^\s*(?:what|how)\s+about\s+(.+?)\s*\??\s*$", re.I)
 _BARE = re.compile(r"^\s*(why|how)(?:\s+(?:so|is that|was that|is it))?\s*\??\s*$", re.I)
-# "Why does that matter?": a short question pointing back with "that" or "this".
+# "Is that common?": a short question pointing back with "that" or "this".
 _POINTS_BACK = re.compile(r"^\W*(?:\w+\W+){0,4}(?:that|this)\b(?:\W+\w+){0,2}\W*$", re.I)
 _LEADING_WH = re.compile(r"^\s*(?:what|which|where|when|who|whom|how(?:\s+\w+)?)\s+", re.I)
 _AUXILIARY = re.compile(
     r"^(?:did|does|do|is|are|was|were|has|have|had|can|could|would|will|should)\b", re.I
 )
 # Singular personal pronouns name a person; "they"/"it" are resolved only when none is there
-# ("What title did they give him?" is about him, not about them).
+# ("Which prize did they award her?" is about her, not about them).
 _SINGULAR = [
     (re.compile(r"\b(his|her)\b(?=\s+\w)", re.I), "{}'s"),
     (re.compile(r"\b(he|she|him|her)\b", re.I), "{}"),

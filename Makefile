@@ -50,7 +50,7 @@ eval: $(BIN)/.dev
 	rm -rf .rag/evals
 	$(BIN)/rag eval --quiet --no-gate --report evals/reports
 
-# Train the evidence encoder (rag/answering/evidence_encoder.*; ~30 min on 2 cores), then refit.
+# Train the evidence encoder (rag/library/evidence_encoder.*; ~30 min on 2 cores), then refit.
 train: $(BIN)/.dev
 	$(BIN)/python bench/train_evidence.py
 	$(BIN)/python bench/fit_scorer.py

@@ -177,13 +177,13 @@ def _example(bot, deep, split: str, source: str | None, q: dict) -> Example | No
     candidates = candidate_sentences(passages, found.documents)
     if not candidates:
         return None
-    question = analyse(q["question"], vector, found.idf)
+    question = analyse(q["question"], found.question_vector, found.idf)
     texts = [" ".join(c.text.split()) for c in candidates]
     rows = sentence_features(
         question,
         texts,
         [" ".join(c.context.split()) for c in candidates],
-        bot.embedder.texts(texts),
+        bot.embedder.evidence_texts(texts),  # what ingest stores for each sentence
         [c.rank for c in candidates],
         bot.embedder.texts,
     )

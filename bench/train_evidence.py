@@ -1,5 +1,5 @@
 """Train the evidence encoder: the packaged MiniLM fine-tuned so that a question's embedding
-lies closest to the sentence that answers it; write rag/answering/evidence_encoder.*.
+lies closest to the sentence that answers it; write rag/library/evidence_encoder.*.
 
     python bench/train_evidence.py [--epochs 3] [--batch 32]      # `make train`; ~30 min
 
@@ -54,7 +54,7 @@ VALIDATION_DOCUMENTS = {
     "howto/nodejs-writing-tests.md",
 }
 HARD_NEGATIVES = 3
-OUT = ROOT / "rag" / "answering"
+OUT = ROOT / "rag" / "library"
 
 
 @dataclass(frozen=True)

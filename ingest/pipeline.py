@@ -293,22 +293,22 @@ def _embed_and_add(
 def _embed_sentences(
     plan: list[_Read], store: PassageStore, settings: Settings, progress: bool
 ) -> None:
-    """Embed each statement of the documents once, now, so that no question has to."""
+    """Embed each statement of the documents once, now, with the evidence encoder, so that
+    no question has to."""
     from tqdm import tqdm  # noqa: PLC0415
 
-    from rag.library.embedding import embed_model  # noqa: PLC0415
+    from rag.library.embedding import evidence_embeddings  # noqa: PLC0415
 
     wanted = [(read.document.id, sid, text) for read in plan for sid, text in _statements(read)]
     if not wanted:
         return
-    model, batch = embed_model(settings), max(1, settings.embed_batch_size)
+    batch = max(1, settings.embed_batch_size)
     with tqdm(
         total=len(wanted), desc="sentences", unit="sentence", disable=not progress, file=sys.stderr
     ) as bar:
         for i in range(0, len(wanted), batch):
             chunk = wanted[i : i + batch]
-            # As the scorer reads them: a hard-wrapped sentence as one line.
-            vectors = model.get_text_embedding_batch([" ".join(t.split()) for _, _, t in chunk])
+            vectors = evidence_embeddings(settings, [t for _, _, t in chunk]).tolist()
             for document in dict.fromkeys(d for d, _, _ in chunk):
                 mine = [
                     (sid, v) for (d, sid, _), v in zip(chunk, vectors, strict=True) if d == document

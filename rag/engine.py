@@ -94,7 +94,8 @@ class Chatbot:
 
     def retrieve(self, question: str, vector, scope: frozenset[str] = frozenset()):
         """What the library holds for a question: one immutable RetrievalResult."""
-        return self.retriever.retrieve(question, vector, scope)
+        evidence = self.embedder.evidence_query(question)
+        return self.retriever.retrieve(question, vector, scope, evidence)
 
     def analyse(self, found):
         """The question of a retrieval result, analysed against its library's statistics."""
@@ -107,7 +108,11 @@ class Chatbot:
         from rag.answering.evidence import score_sentences  # noqa: PLC0415
 
         return score_sentences(
-            self.analyse(found), list(found.candidates), self.embedder.texts, self.scorer
+            self.analyse(found),
+            list(found.candidates),
+            self.embedder.texts,
+            self.scorer,
+            self.embedder.evidence_texts,
         )
 
     def extractive(

@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Written with the evidence encoder's weights by bench/train_evidence.py.
+EVIDENCE_NOTE = Path(__file__).resolve().parent / "library" / "evidence_encoder.json"
 
 
 class Settings(BaseSettings):
@@ -32,6 +34,11 @@ class Settings(BaseSettings):
     )
     embed_model: str = Field(
         "", description="sentence-transformers model name or path; empty = packaged MiniLM-L6-v2."
+    )
+    evidence_encoder: Literal["trained", "packaged"] = Field(
+        "trained",
+        description="Sentence embeddings for scoring evidence: the encoder trained here "
+        "(rag/library/evidence_encoder.*), or the packaged model as it is.",
     )
     embed_batch_size: int = Field(64, description="Texts embedded per batch during ingest.")
     chunk_chars: int = Field(500, description="Target passage length in characters.")
@@ -114,8 +121,19 @@ class Settings(BaseSettings):
         model = self.embed_model or "packaged all-MiniLM-L6-v2"
         # The last item is the store's schema: documents gained ids (not names) in 3, stored
         # sentences and their embeddings in 4.
-        key = json.dumps([model, self.chunk_chars, self.chunk_overlap_sentences, 4])
+        key = json.dumps(
+            [model, self.evidence_encoder_id, self.chunk_chars, self.chunk_overlap_sentences, 4]
+        )
         return f"{self.library}_" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+    @property
+    def evidence_encoder_id(self) -> str:
+        """What names the evidence encoder in use: its training note's hash, or "packaged".
+        Part of the collection's name: stored sentence embeddings of another encoder would
+        not compare with a question's."""
+        if self.evidence_encoder == "trained" and EVIDENCE_NOTE.exists():
+            return "trained-" + hashlib.sha256(EVIDENCE_NOTE.read_bytes()).hexdigest()[:12]
+        return "packaged"
 
     @property
     def embed_model_path(self) -> str:

@@ -67,7 +67,7 @@ class RetrievalResult:
     only this value, so one answer never mixes two versions of the library."""
 
     question: str
-    question_vector: Any  # the question's embedding (numpy)
+    question_vector: Any  # the question's embedding by the evidence encoder (numpy)
     passages: tuple[Passage, ...]
     generation: str  # the library's generation the passages came from
     documents: Mapping[str, DocumentText]  # the retrieved passages' documents, by id

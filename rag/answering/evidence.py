@@ -146,8 +146,11 @@ def score_sentences(
     candidates: list[Candidate],
     embed: Callable[[list[str]], np.ndarray],
     scorer: Scorer,
+    embed_sentences: Callable[[list[str]], np.ndarray] | None = None,
 ) -> list[Evidence]:
-    """The candidates scored by the fitted sentence model, best first."""
+    """The candidates scored by the fitted sentence model, best first. `embed` gives words'
+    embeddings (near-synonyms); `embed_sentences` those of candidates stored without one
+    (default: `embed`)."""
     if not candidates:
         return []
     texts = [_flat(c.text) for c in candidates]
@@ -155,7 +158,7 @@ def score_sentences(
         question,
         texts,
         [_flat(c.context) for c in candidates],
-        _vectors(candidates, texts, embed),
+        _vectors(candidates, texts, embed_sentences or embed),
         [c.rank for c in candidates],
         embed,
     )

@@ -65,10 +65,16 @@ class HybridRetriever:
         return self.keywords.passage_count() == 0
 
     def retrieve(
-        self, question: str, question_vector: np.ndarray, scope: frozenset[str] = frozenset()
+        self,
+        question: str,
+        question_vector: np.ndarray,
+        scope: frozenset[str] = frozenset(),
+        evidence_vector: np.ndarray | None = None,
     ) -> RetrievalResult:
         """The `top_k` passages for a question, best first with their fused scores, only from
-        the documents whose ids are in `scope` when it is given, and what answering them needs."""
+        the documents whose ids are in `scope` when it is given, and what answering them needs.
+        `evidence_vector`: the question by the evidence encoder, which scores its sentences
+        (default: `question_vector`)."""
         generation = self.sync()
         dense, keyword = self._rankings(question, question_vector, scope)
         by_id = {p.id: p for p in keyword + dense}
@@ -93,7 +99,7 @@ class HybridRetriever:
         terms = {stem(w) for w in words(question)}
         return RetrievalResult(
             question=question,
-            question_vector=question_vector,
+            question_vector=question_vector if evidence_vector is None else evidence_vector,
             passages=tuple(passages),
             generation=generation,
             documents=kept,

@@ -1,10 +1,12 @@
-"""The sentence-transformers model, loaded once per process, as LlamaIndex sees it and as numpy."""
+"""The sentence-transformers models, loaded once per process: the retrieval model as LlamaIndex
+sees it and as numpy, and the evidence encoder that scores sentences."""
 
 from __future__ import annotations
 
 import os
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -42,9 +44,18 @@ class Embedder:
     embedder may serve many threads."""
 
     def __init__(self, settings: Settings):
+        self.settings = settings
         self.model = embed_model(settings)
         self._cache: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+
+    def evidence_query(self, text: str) -> np.ndarray:
+        """Embedding of one question by the evidence encoder (to score sentences)."""
+        return evidence_embeddings(self.settings, [text])[0]
+
+    def evidence_texts(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of sentences by the evidence encoder (those stored without one)."""
+        return evidence_embeddings(self.settings, texts)
 
     def query(self, text: str) -> np.ndarray:
         """Embedding of one question."""
@@ -71,3 +82,39 @@ class Embedder:
         if not texts:
             return np.zeros((0, 1), np.float32)
         return np.stack([found[t] for t in texts])
+
+
+# The evidence encoder: the packaged MiniLM with transformer layers fine-tuned to put a
+# question next to the sentence that answers it (bench/train_evidence.py). Sentences are
+# embedded with it at ingest; a question is embedded with it once more to score them.
+EVIDENCE_WEIGHTS = Path(__file__).resolve().parent / "evidence_encoder.safetensors"
+
+
+@lru_cache(maxsize=2)
+def _evidence_model(model_path: str, weights: str | None):
+    from safetensors.torch import load_file  # noqa: PLC0415
+    from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+
+    model = SentenceTransformer(model_path, device="cpu")
+    if weights:
+        layers = {k: v.float() for k, v in load_file(weights).items()}
+        model[0].auto_model.load_state_dict(layers, strict=False)
+    model.eval()
+    return model
+
+
+def evidence_model(settings: Settings):
+    """The sentence-transformers model that embeds sentences and questions for scoring."""
+    trained = settings.evidence_encoder_id != "packaged"
+    return _evidence_model(settings.embed_model_path, str(EVIDENCE_WEIGHTS) if trained else None)
+
+
+def evidence_embeddings(settings: Settings, texts: list[str]) -> np.ndarray:
+    """Normalized evidence embeddings of texts (hard-wrapped text flattened first)."""
+    if not texts:
+        return np.zeros((0, 1), np.float32)
+    flat = [" ".join(t.split()) for t in texts]
+    vectors = evidence_model(settings).encode(
+        flat, batch_size=settings.embed_batch_size, normalize_embeddings=True
+    )
+    return np.asarray(vectors, np.float32)

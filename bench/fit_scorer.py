@@ -1,18 +1,21 @@
 """Fit the evidence scorer and the answerability model; write rag/answering/scorer.json.
 
 Data: the SQuAD 2.0 train subset in ../shared/data/squad2 (CC BY-SA 4.0; Rajpurkar, Jia and
-Liang 2018) and the project's article dev set (evals/gold.jsonl). Splits are by article:
+Liang 2018), the project's article dev set (evals/gold.jsonl) and the questions written on 13
+documents of other kinds (bench/training: manuals, man pages, news, a PDF, encyclopedia pages,
+how-tos; near misses marked). Splits are by article and document:
 
-- fit:      six SQuAD articles + the article dev set -> the logistic weights
-- validate: two SQuAD articles -> every choice (regularization, thresholds, margin)
+- fit:      six SQuAD articles + the article dev set + nine training documents -> the weights
+- validate: two SQuAD articles + four training documents of four kinds -> every choice
+  (regularization, the refusal threshold, the extra-sentence margin); figures per domain
 - held out: Spectre (2015 film) and Solar energy, never read here; evals/sets/squad-heldout.jsonl
-  (made by evals/convert_squad.py) reports on them.
+  reports on them, and the held-out eval sets of evals/suite.py on other kinds of text.
 
 Out-of-scope questions are made by asking a question of the library with its own article's
 passages removed from what is retrieved: "nothing here is about this".
 
 The answering chain's own stages do the work (retrieve, candidate_sentences,
-sentence_features), so what is fitted is what runs. Seeded; about 5 minutes on 2 cores:
+sentence_features), so what is fitted is what runs. Seeded; about 10 minutes on 2 cores:
     python bench/fit_scorer.py [--squad ../shared/data/squad2/train-subset.json]
 """
 
@@ -31,6 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.train_evidence import TRAINING, VALIDATION_DOCUMENTS  # noqa: E402
 from evals.gold import load_gold  # noqa: E402
 from evals.metrics import locate  # noqa: E402
 from evals.squad import FIT, HELDOUT, VALIDATE, article_text, load_articles  # noqa: E402
@@ -54,6 +58,7 @@ class Example:
     """One question's candidates: feature rows, which rows answer it, and its kind."""
 
     split: str
+    domain: str  # "squad", "article" or "other-kinds" (bench/training)
     kind: str  # "answerable", "unanswerable" (a near miss) or "out-of-scope"
     rows: np.ndarray
     labels: np.ndarray
@@ -87,8 +92,10 @@ def main() -> int:
     report["sentence_C"] = c
     data = {
         "note": "Fitted by bench/fit_scorer.py (seed 13) on SQuAD 2.0 train articles "
-        f"{', '.join(FIT)} and the article dev set; choices made on {', '.join(VALIDATE)}; "
-        f"{', '.join(HELDOUT)} held out. Validation figures below.",
+        f"{', '.join(FIT)}, the article dev set and the training questions of bench/training "
+        f"(but its validation documents); choices made on {', '.join(VALIDATE)} and "
+        f"{', '.join(sorted(VALIDATION_DOCUMENTS))}; {', '.join(HELDOUT)} held out. "
+        "Validation figures below.",
         "validation": report,
         "sentence": _model_json(sentence),
         "answerable": _model_json(answerable),
@@ -114,7 +121,7 @@ def _library(home: Path, articles: dict):
         path.write_text(article_text(articles[title])[0], encoding="utf-8")
         names[title] = f"docs/{path.name}"
     settings = Settings(home=home / "store")
-    ingest([docs, settings.seeds_dir], settings, progress=True)
+    ingest([docs, settings.seeds_dir, TRAINING / "documents"], settings, progress=True)
     return Chatbot(settings), names
 
 
@@ -132,11 +139,12 @@ def _examples(bot, articles: dict, names: dict) -> list[Example]:
         sample += [
             q for q in random.sample(unanswerable, min(80, len(unanswerable))) if q not in sample
         ]
-        jobs += [(split, names[title], q) for q in sample]
+        jobs += [(split, "squad", names[title], q) for q in sample]
         outside = random.sample(
             [q for q in questions if not q["is_impossible"]], OUT_OF_SCOPE_PER_ARTICLE
         )
-        jobs += [(split, names[title], {**q, "out_of_scope": True}) for q in outside]
+        jobs += [(split, "squad", names[title], {**q, "out_of_scope": True}) for q in outside]
+    jobs += _written_jobs(bot)
     seed_text = bot.store.source_texts()[_seed_name(bot)]
     for item in load_gold(ROOT / "evals" / "gold.jsonl"):
         if item.history:
@@ -145,6 +153,7 @@ def _examples(bot, articles: dict, names: dict) -> list[Example]:
         jobs.append(
             (
                 "fit",
+                "article",
                 None,
                 {
                     "question": item.question,
@@ -154,16 +163,36 @@ def _examples(bot, articles: dict, names: dict) -> list[Example]:
             )
         )
     examples = []
-    for split, source, q in tqdm(jobs, desc="features", unit="question"):
-        examples.append(_example(bot, deep, split, source, q))
+    for split, domain, source, q in tqdm(jobs, desc="features", unit="question"):
+        examples.append(_example(bot, deep, split, domain, source, q))
     return [e for e in examples if e is not None]
+
+
+def _written_jobs(bot) -> list[tuple]:
+    """The questions written on other kinds of text (bench/training): documents kept for
+    validation by bench/train_evidence.py are validated on here too."""
+    texts = bot.store.source_texts()
+    jobs = []
+    for line in (TRAINING / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        source = f"documents/{item['document']}"
+        spans = [locate(e, texts, source) for e in item["evidence"]]
+        q = {
+            "question": item["question"],
+            "is_impossible": not item["answerable"],
+            "spans": [(s.start, s.end) for s in spans if s],
+            "kind": None if item["answerable"] or item["near_miss"] else "out-of-scope",
+        }
+        split = "validate" if item["document"] in VALIDATION_DOCUMENTS else "fit"
+        jobs.append((split, "other-kinds", source, q))
+    return jobs
 
 
 def _seed_name(bot) -> str:
     return next(name for name in bot.store.source_texts() if name.startswith("seeds/"))
 
 
-def _example(bot, deep, split: str, source: str | None, q: dict) -> Example | None:
+def _example(bot, deep, split: str, domain: str, source: str | None, q: dict) -> Example | None:
     vector = bot.embedder.query(q["question"])
     if q.get("out_of_scope"):
         # The library minus the question's own article: what is left is not about it.
@@ -173,7 +202,7 @@ def _example(bot, deep, split: str, source: str | None, q: dict) -> Example | No
     else:
         found = bot.retrieve(q["question"], vector)
         passages = list(found.passages)
-        kind = "unanswerable" if q["is_impossible"] else "answerable"
+        kind = q.get("kind") or ("unanswerable" if q["is_impossible"] else "answerable")
     candidates = candidate_sentences(passages, found.documents)
     if not candidates:
         return None
@@ -197,7 +226,7 @@ def _example(bot, deep, split: str, source: str | None, q: dict) -> Example | No
             labels[i] = c.passage.source == doc and any(
                 min(c.end, e) - max(c.start, s) >= min(10, e - s) for s, e in spans
             )
-    return Example(split, kind, rows, labels, candidates, question)
+    return Example(split, domain, kind, rows, labels, candidates, question)
 
 
 def _fit_sentence_model(examples: list[Example]) -> tuple[LogisticModel, float]:
@@ -266,13 +295,21 @@ def _choose(examples: list[Example], scorer: Scorer) -> tuple[float, float, dict
     answerable = sorted(score[id(e)] for e in validate if e.kind == "answerable")
     threshold = round(answerable[int(TARGET_FALSE_REFUSALS * len(answerable))] - 1e-4, 4)
     report = {"validation_questions": len(validate)}
-    for kind in ("out-of-scope", "unanswerable"):
-        negatives = [e for e in validate if e.kind == kind]
-        if negatives:
-            labels = [e.kind == "answerable" for e in validate if e.kind in ("answerable", kind)]
-            values = [score[id(e)] for e in validate if e.kind in ("answerable", kind)]
-            report[f"answerability_auc_vs_{kind}"] = round(roc_auc_score(labels, values), 3)
-            report[f"refused_{kind}"] = round(
+    for domain in ("all", "squad", "other-kinds"):
+        shown = [e for e in validate if domain in ("all", e.domain)]
+        for kind in ("out-of-scope", "unanswerable"):
+            negatives = [e for e in shown if e.kind == kind]
+            if not negatives:
+                continue
+            pairs = [
+                (e.kind == "answerable", score[id(e)])
+                for e in shown
+                if e.kind in ("answerable", kind)
+            ]
+            labels, values = zip(*pairs, strict=True)
+            where = f"{domain}_vs_{kind}"
+            report[f"answerability_auc_{where}"] = round(roc_auc_score(labels, values), 3)
+            report[f"refused_{where}"] = round(
                 sum(score[id(e)] < threshold for e in negatives) / len(negatives), 3
             )
     report["false_refusals"] = round(sum(v < threshold for v in answerable) / len(answerable), 3)
@@ -283,15 +320,18 @@ def _choose(examples: list[Example], scorer: Scorer) -> tuple[float, float, dict
     )
     report["top1_model"] = round(_top1(examples, scorer.sentence.probability), 3)
     report["top1_cosine"] = round(_top1(examples, lambda rows: rows[:, FEATURES.index("dense")]), 3)
-    margin = max((0.0, 0.02, 0.05, 0.1, 0.2), key=lambda m: _citation_f2(validate, m))
-    report["extra_margin_f2"] = round(_citation_f2(validate, margin), 3)
+    margins = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
+    margin = max(margins, key=lambda m: (_citation_f(validate, m), -m))
+    report["extra_margin_grid"] = {str(m): round(_citation_f(validate, m), 3) for m in margins}
+    report["extra_margin_f05"] = round(_citation_f(validate, margin), 3)
     return threshold, margin, report
 
 
-def _citation_f2(validate: list[Example], margin: float) -> float:
-    """F2 of the sentences quoted with this margin against those that hold the answer.
+def _citation_f(validate: list[Example], margin: float, beta: float = 0.5) -> float:
+    """F0.5 of the sentences quoted with this margin against those that hold the answer.
 
-    Recall counts twice: a reader can skip an extra sentence, not a missing answer.
+    Precision counts twice: every quoted sentence that is not the answer costs the reader
+    trust; a second part of the answer is added by the rules of select_evidence anyway.
     """
     hits = cited = wanted = 0
     for e in validate:
@@ -303,7 +343,8 @@ def _citation_f2(validate: list[Example], margin: float) -> float:
         cited += len(chosen)
         wanted += 1
     precision, recall = hits / max(cited, 1), min(hits, wanted) / max(wanted, 1)
-    return 5 * precision * recall / max(4 * precision + recall, 1e-9)
+    b2 = beta * beta
+    return (1 + b2) * precision * recall / max(b2 * precision + recall, 1e-9)
 
 
 def _logistic(x: np.ndarray, y: np.ndarray, c: float, names=FEATURES) -> LogisticModel:

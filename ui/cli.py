@@ -290,6 +290,12 @@ def _ask(args) -> int:
             on_token=None if args.json else _show_draft,
             scope=_scope(bot, args.doc),
         )
+        if sys.stderr.isatty():
+            # Not started behind the user's back: a hidden engine would own the library and
+            # keep `rag ui` or `rag serve` from starting (README: One engine per library).
+            _note(
+                "(answered in this process; `rag serve` keeps the engine warm: ~0.3 s a question)"
+            )
     if answer.mode == "llm" or answer.draft:
         print(file=sys.stderr)
     if args.json:

@@ -20,21 +20,34 @@ def select_evidence(
     most: int,
     min_answerable: float | None = None,
 ) -> list[Evidence]:
-    """The few sentences that answer the question, in document order; [] when none does."""
+    """The fewest sentences that answer the question, the best one first; [] when none does.
+
+    One sentence, unless another states a further part of the answer: one scored within the
+    fitted margin of the best, the best on each name of a question about several, a sentence
+    for the second part of a two-part question. A sentence that leans on the one before it
+    ("He ...") brings that one along, just before it. Never more than `most` in all.
+    """
     scored = answering_evidence(question, scored, scorer, min_answerable)
     if not scored:
         return []
     best = scored[0]
-    chosen = [best] + [e for e in scored[1:] if e.score >= best.score - scorer.extra_margin]
-    # A question in two parts ("Can I ..., and what ...?") needs a sentence for each.
-    chosen = chosen[: max(1, most)] if len(chosen) >= question.parts else scored[: question.parts]
-    chosen += _one_per_name(question, scored, chosen, most)
-    chosen += _leads_in(scored, chosen)
-    return sorted(set(chosen), key=lambda e: (e.passage.source, e.passage.document_id, e.start))
+    further = [e for e in scored[1:] if e.score >= best.score - scorer.extra_margin]
+    if len(further) + 1 < question.parts:
+        further = scored[1 : question.parts]
+    further += [e for e in _one_per_name(question, scored, [best]) if e not in further]
+    chosen: list[Evidence] = []
+    for e in [best, *further]:
+        group = [*_lead_in(scored, e, chosen), e]
+        if e not in chosen and len(chosen) + len(group) <= max(1, most):
+            chosen += group
+    first = chosen[: chosen.index(best) + 1]
+    rest = sorted(chosen[len(first) :], key=lambda e: (e.passage.document_id, e.start))
+    return first + rest
 
 
-def _one_per_name(question: Question, scored, chosen, most: int) -> list[Evidence]:
-    """For a question about several names ("compare X and Y"), the best sentence on each."""
+def _one_per_name(question: Question, scored, chosen) -> list[Evidence]:
+    """For a question about several names ("compare X and Y"), the best sentence on each
+    name the chosen ones do not mention."""
     if len(question.names) < 2:
         return []
     extra = []
@@ -42,7 +55,7 @@ def _one_per_name(question: Question, scored, chosen, most: int) -> list[Evidenc
         if any(_mentions(e, group) for e in chosen + extra):
             continue
         best = next((e for e in scored if _mentions(e, group)), None)
-        if best is not None and best.score >= scored[0].score / 4 and len(chosen + extra) < most:
+        if best is not None and best.score >= scored[0].score / 4:
             extra.append(best)
     return extra
 
@@ -51,21 +64,19 @@ def _mentions(e: Evidence, group: frozenset[str]) -> bool:
     return bool({stem(w) for w in words(e.text)} & group)
 
 
-def _leads_in(scored, chosen) -> list[Evidence]:
-    """The sentence a chosen "He ..."/"It ..." leans on, so the answer names its subject."""
-    extra = []
-    for e in chosen:
-        if not LEANS_BACK.match(e.text):
-            continue
-        before = [
-            s
-            for s in scored
-            if s.passage.document_id == e.passage.document_id
-            and e.context_start <= s.start < e.start
-        ]
-        if before:
-            extra.append(max(before, key=lambda s: s.end))
-    return extra
+def _lead_in(scored, e: Evidence, chosen) -> list[Evidence]:
+    """The sentence a "He ..."/"It ..." sentence leans on, so the answer names its subject
+    (none when it is chosen already or was not a candidate)."""
+    if not LEANS_BACK.match(e.text):
+        return []
+    before = [
+        s
+        for s in scored
+        if s.passage.document_id == e.passage.document_id
+        and e.context_start <= s.start < e.start
+        and s not in chosen
+    ]
+    return [max(before, key=lambda s: s.end)] if before else []
 
 
 def compose(evidence: list[Evidence]) -> tuple[str, tuple[Citation, ...]]:

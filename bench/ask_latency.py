@@ -3,7 +3,7 @@ directory running; the bare interpreter's start-up is the baseline measured in t
 
     python bench/ask_latency.py [--repeat 7]
 
-Writes bench/ask_latency.json (medians in seconds, and ratios to the baseline).
+Writes bench/out/ask_latency.json (medians in seconds, and ratios to the baseline).
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def main() -> None:
     results["in_process_vs_with_server"] = round(
         results["ask_in_process_s"] / results["ask_with_server_s"], 1
     )
-    out = HERE / "ask_latency.json"
+    out = HERE / "out" / "ask_latency.json"
+    out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     print(f"wrote {out}")

@@ -1,6 +1,6 @@
 """The engine at scale: opening a library, adding one document, first and later questions.
 
-    python bench/engine.py [--sizes 10000 50000 100000] [--repeat 5]   # writes bench/engine.json
+    python bench/engine.py [--sizes 10000 50000 100000] [--repeat 5]   # bench/out/engine.json
 
 Each figure comes with a baseline measured in the same run:
 
@@ -43,7 +43,7 @@ from rag.library.keywords import KeywordIndex  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.types import Document  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "engine.json"
+OUT = Path(__file__).resolve().parent / "out" / "engine.json"
 NEW_DOCUMENT = (
     "The Kestrel Bay observatory opened in 1958 on a granite ridge above the fishing town. "
     "Its first director, Ilse Marren, chose the site for its dry winter air and dark skies. "
@@ -189,6 +189,7 @@ def main() -> None:
         sizes, largest = bench_sizes(tmp, args.sizes, args.repeat)
         added = bench_add_one(largest, tmp)
     result = {"open": sizes, "add_one_to_largest": added, "sizes": args.sizes}
+    OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

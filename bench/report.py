@@ -1,6 +1,9 @@
-"""Render bench/out/*.json as bench/RESULTS.md and bench/latency_vs_corpus.png.
+"""Render the benchmarks' JSON as bench/RESULTS.md, with a picture of each scale measurement.
 
 python bench/report.py
+
+Each section comes from one script's latest output and names the command that produced it;
+a script not run leaves its section out rather than showing old figures.
 """
 
 from __future__ import annotations
@@ -12,13 +15,136 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 
 
+def _load(name: str) -> dict | None:
+    path = OUT / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def main() -> None:
-    """Write the Markdown tables and the chart from the latest measurements."""
-    perf = json.loads((OUT / "perf.json").read_text())
-    load = json.loads((OUT / "load.json").read_text()) if (OUT / "load.json").exists() else None
-    _chart(perf["scale"], HERE / "latency_vs_corpus.png")
-    (HERE / "RESULTS.md").write_text(_markdown(perf, load), encoding="utf-8")
+    """Write the Markdown tables and the charts from the latest measurements."""
+    engine, ask, load = _load("engine.json"), _load("ask_latency.json"), _load("load.json")
+    perf = _load("perf.json")
+    lines = [
+        "# Benchmark results",
+        "",
+        "Measured on 2 CPU cores, no GPU, by the commands named in each section (`make bench`"
+        " runs them all). Timings are medians; every comparison is a ratio to a baseline "
+        "measured in the same run.",
+    ]
+    if engine:
+        _engine_chart(engine, HERE / "open_vs_size.png")
+        lines += _engine(engine)
+    if ask:
+        lines += _ask(ask)
+    if load:
+        lines += _load_section(load)
+    if perf:
+        _chart(perf["scale"], HERE / "latency_vs_corpus.png")
+        lines += _markdown(perf, None).splitlines()[4:]
+    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {HERE / 'RESULTS.md'}")
+
+
+def _engine(e: dict) -> list[str]:
+    rows = [
+        f"| {int(size):,} | {r['open_s_median']} s | {r['full_rebuild_s_median']} s | "
+        f"{r['open_vs_rebuild']:.4f} |"
+        for size, r in e["open"].items()
+    ]
+    a = e["add_one_to_largest"]
+    largest = f"{max(int(s) for s in e['open']):,}"
+    return [
+        "",
+        "## The engine: opening a library, adding a document, first and later questions",
+        "",
+        "`python bench/engine.py` (libraries of real text, the standard library's pydoc pages, "
+        "with random vectors: opening never reads them).",
+        "",
+        "![opening a library against its size](open_vs_size.png)",
+        "",
+        "| passages | open (store + persisted keyword index checked) | rebuild the keyword index "
+        "from every passage (what opening cost before) | ratio |",
+        "|---:|---:|---:|---:|",
+        *rows,
+        "",
+        "| what, on the library of " + largest + " passages | figure |",
+        "|---|---|",
+        f"| ingest one new document (embedding included) | {a['ingest_one_document_s']} s |",
+        f"| the keyword index catching up with it | {a['keyword_index_catch_up_s']} s "
+        f"(a full rebuild: {a['full_rebuild_s']} s) |",
+        f"| first question on the new document | {a['first_question_s']} s |",
+        f"| a later question on it | {a['later_question_s']} s "
+        f"(first / later = **{a['first_vs_later']}x**; goal 1.5x) |",
+        f"| warm answer p50 | {a['warm_answer_p50_s']} s = **{a['warm_answer_vs_embedding']}x** "
+        f"one query embedding ({a['query_embedding_p50_s']} s) |",
+    ]
+
+
+def _ask(a: dict) -> list[str]:
+    return [
+        "",
+        "## A fresh `rag ask`",
+        "",
+        f"`python bench/ask_latency.py --repeat {a['repeat']}`: a new process for each "
+        "question, as a user types it.",
+        "",
+        "| what | median | ratio |",
+        "|---|---:|---:|",
+        f"| `python -c pass` (the floor of any command) | {a['python_start_s']} s | 1 |",
+        f"| `rag ask` with `rag serve` running (through it) | {a['ask_with_server_s']} s | "
+        f"{a['with_server_vs_python']}x |",
+        f"| `rag ask` with no server (loads torch and the model) | {a['ask_in_process_s']} s | "
+        f"{a['in_process_vs_python']}x ({a['in_process_vs_with_server']}x the served one) |",
+    ]
+
+
+def _load_section(load: dict) -> list[str]:
+    b, many = load["baseline"], load["load"]
+    ingest = load.get("ingest_during_load", {})
+    return [
+        "",
+        "## Load: concurrent users while an ingest runs",
+        "",
+        f"`python bench/load.py`: {many['clients']} clients (separate processes, gradio_client),"
+        f" {many['questions_each']} questions each, against one `rag ui` (first start "
+        f"{load['first_start_s']} s), while `rag ingest` adds pydoc pages through it "
+        f"(exit code {ingest.get('exit_code')}).",
+        "",
+        "| run | answered | errors | p50 | p95 | throughput |",
+        "|---|---|---|---|---|---|",
+        f"| one client alone (baseline) | {b['answered']} | {b['errors']} | {b['p50_s']} s | "
+        f"{b['p95_s']} s | {b['throughput_per_s']}/s |",
+        f"| {many['clients']} clients at once, ingest running | {many['answered']} | "
+        f"{many['errors']} | {many['p50_s']} s | {many['p95_s']} s | "
+        f"{many['throughput_per_s']}/s |",
+        "",
+        "Answers under load that differ from the same questions asked one by one (before or "
+        f"after the ingest): **{load.get('answers_differing_from_one_by_one')}**.",
+    ]
+
+
+def _engine_chart(e: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [int(s) for s in e["open"]]
+    figure, axis = plt.subplots(figsize=(7, 4))
+    axis.plot(sizes, [r["open_s_median"] for r in e["open"].values()], "o-", label="open")
+    axis.plot(
+        sizes,
+        [r["full_rebuild_s_median"] for r in e["open"].values()],
+        "s--",
+        label="rebuild the keyword index (before)",
+    )
+    axis.set_xlabel("passages in the library")
+    axis.set_ylabel("seconds")
+    axis.set_title("Opening a library: persisted keyword index against a rebuild")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
 
 
 def _markdown(perf: dict, load: dict | None) -> str:

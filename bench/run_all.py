@@ -11,10 +11,9 @@ HERE = Path(__file__).resolve().parent
 
 if __name__ == "__main__":
     for script, args in (
-        ("perf.py", []),
-        ("load.py", []),
-        ("crash.py", ["--runs", "30"]),
+        ("engine.py", []),
         ("ask_latency.py", []),
+        ("load.py", []),
         ("report.py", []),
     ):
         subprocess.run([sys.executable, str(HERE / script), *args], check=True)

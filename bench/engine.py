@@ -64,46 +64,66 @@ def timed(fn, *args, **kwargs) -> tuple[float, object]:
 
 
 def fill(settings: Settings, passages: int, rng: np.random.Generator) -> None:
-    """A library of `passages` passages of real text with random unit vectors."""
-    from llama_index.core.schema import TextNode
-
+    """A library of `passages` passages of real text with random unit vectors, written to
+    Chroma in large batches (the pages' copies differ by name, as copies of a manual would)."""
     from rag.library.store import PassageStore
 
-    store, written, copy = PassageStore(settings), 0, 0
-    pages = build(2000)
+    store, pages = PassageStore(settings), build(2000)
+    parsed = {}
+    ids, texts, metas, sources = [], [], [], []
+    copy = written = 0
     while written < passages:
         for page in pages:
-            text = page.read_text(encoding="utf-8")
+            if page not in parsed:
+                text = page.read_text(encoding="utf-8")
+                parsed[page] = (text, sentence_table(text))
+            text, sentences = parsed[page]
             name = f"copy{copy}/{page.name}"
             doc = document_id(Path(name))
-            chunks = split_passages(name, text, 500, 1, doc)[: passages - written]
-            if not chunks:
-                break
-            vectors = rng.standard_normal((len(chunks), 384)).astype(np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            store.add(
-                [
-                    TextNode(
-                        id_=p.id,
-                        text=p.text,
-                        embedding=v.tolist(),
-                        metadata={
-                            "source": name,
-                            "document": doc,
-                            "root": "bench",
-                            "start": p.start,
-                            "end": p.end,
-                        },
-                    )
-                    for p, v in zip(chunks, vectors, strict=True)
-                ]
-            )
+            spans = [(s, e) for _, _, s, e in sentences]
+            chunks = split_passages(name, text, 500, 1, doc, spans)[: passages - written]
+            for c in chunks:
+                ids.append(c.id)
+                texts.append(c.text)
+                metas.append(
+                    {
+                        "source": name,
+                        "document": doc,
+                        "root": "bench",
+                        "start": c.start,
+                        "end": c.end,
+                    }
+                )
             document = Document(doc, name, name, len(chunks), len(text), "2026-12-01T00:00:00")
-            store.save_document(document, "bench", text, f"sha-{doc}", sentence_table(text))
+            flat = json.dumps([v for span in sentences for v in span])
+            sources.append(
+                (
+                    doc,
+                    text,
+                    {**document.__dict__, "root": "bench", "sha": f"sha-{doc}", "sentences": flat},
+                )
+            )
             written += len(chunks)
             if written >= passages:
                 break
         copy += 1
+    block = rng.standard_normal((len(ids), 384)).astype(np.float32)
+    block /= np.linalg.norm(block, axis=1, keepdims=True)
+    for i in range(0, len(ids), 5000):
+        store.passages.add(
+            ids=ids[i : i + 5000],
+            embeddings=block[i : i + 5000],
+            documents=texts[i : i + 5000],
+            metadatas=metas[i : i + 5000],
+        )
+    for i in range(0, len(sources), 2000):
+        chunk = sources[i : i + 2000]
+        store.sources.upsert(
+            ids=[d for d, _, _ in chunk],
+            documents=[t for _, t, _ in chunk],
+            embeddings=[[0.0]] * len(chunk),
+            metadatas=[m for _, _, m in chunk],
+        )
     store.touch()
 
 

@@ -75,7 +75,7 @@ def gold_items(title: str, text: str, questions: list[dict], count: int, rng) ->
     for q in picked:
         item = {"id": f"squad-{q['id']}", "question": q["question"].strip(), "source": name}
         if q["is_impossible"]:
-            items.append({**item, "answerable": False})
+            items.append({**item, "answerable": False, "near_miss": True})
             continue
         evidence = sorted(
             {text[s:e] for a in q["answers"] for s, e in spans if s <= a["doc_start"] < e}

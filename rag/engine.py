@@ -66,6 +66,7 @@ class Chatbot:
         """Load the model and indexes now, so the first question pays nothing extra."""
         self.retriever.is_empty()
         self.embedder.query("warm up")
+        self.embedder.evidence_query("warm up")
 
     def answer(
         self,

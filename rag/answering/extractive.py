@@ -38,8 +38,12 @@ def select_evidence(
     chosen: list[Evidence] = []
     for e in [best, *further]:
         group = [*_lead_in(scored, e, chosen), e]
-        if e not in chosen and len(chosen) + len(group) <= max(1, most):
+        if e in chosen:
+            continue
+        if len(chosen) + len(group) <= max(1, most):
             chosen += group
+        elif not chosen:
+            chosen = [e]  # the best alone, when it and its lead-in are more than allowed
     first = chosen[: chosen.index(best) + 1]
     rest = sorted(chosen[len(first) :], key=lambda e: (e.passage.document_id, e.start))
     return first + rest

@@ -188,6 +188,16 @@ def _written_jobs(bot) -> list[tuple]:
     return jobs
 
 
+def _stored_vectors(bot, found, candidates, texts) -> np.ndarray:
+    """The candidates' embeddings as ingest stored them (the retrieval result carries them);
+    embedded now only for a candidate the result does not hold."""
+    stored = {(c.passage.document_id, c.start): c.vector for c in found.candidates}
+    vectors = [stored.get((c.passage.document_id, c.start)) for c in candidates]
+    missing = [t for t, v in zip(texts, vectors, strict=True) if v is None]
+    fresh = iter(bot.embedder.evidence_texts(missing)) if missing else iter(())
+    return np.stack([np.asarray(v, np.float32) if v is not None else next(fresh) for v in vectors])
+
+
 def _seed_name(bot) -> str:
     return next(name for name in bot.store.source_texts() if name.startswith("seeds/"))
 
@@ -212,7 +222,7 @@ def _example(bot, deep, split: str, domain: str, source: str | None, q: dict) ->
         question,
         texts,
         [" ".join(c.context.split()) for c in candidates],
-        bot.embedder.evidence_texts(texts),  # what ingest stores for each sentence
+        _stored_vectors(bot, found, candidates, texts),
         [c.rank for c in candidates],
         bot.embedder.texts,
     )

@@ -15,13 +15,14 @@ from functools import cached_property
 from urllib.parse import urlparse
 
 from rag.errors import StoreUnavailable
+from rag.language.sentences import sentence_table
 from rag.settings import Settings
 from rag.types import Document, DocumentText, Passage, SentenceSpan
 
 _PAGE = 5000  # Chroma caps how many records one get() returns
 # Written into each collection's metadata: documents gained ids in 3, stored sentences in 4.
 SCHEMA = 4
-_SUFFIXES = ("_sources", "_state", "_sentences")
+_SUFFIXES = ("_sources", "_state", "_sentences", "_tables")
 _STATE_ID = "library"
 
 
@@ -45,6 +46,11 @@ class PassageStore:
             )
             self.sentences = self.client.get_or_create_collection(
                 name + "_sentences", metadata={"hnsw:space": "cosine", "rag_schema": SCHEMA}
+            )
+            # Each document's sentence spans, apart from its listing: reading every
+            # document's hash or name must not read every document's sentences too.
+            self.tables = self.client.get_or_create_collection(
+                name + "_tables", metadata={"rag_schema": SCHEMA}
             )
         except Exception as error:  # chromadb raises many types; all mean the same to a user
             raise StoreUnavailable(f"cannot open the Chroma collection {name}: {error}") from None
@@ -131,18 +137,17 @@ class PassageStore:
     ) -> None:
         """Store (or replace) the text of a document, its sentences and what the library
         lists about it."""
+        self.tables.upsert(
+            ids=[document.id],
+            documents=[json.dumps([v for span in sentences for v in span])],
+            embeddings=[[0.0]],  # looked up by id only; Chroma requires a vector
+            metadatas=[{"sha": sha}],  # the text these spans belong to
+        )
         self.sources.upsert(
             ids=[document.id],
             documents=[text],
-            embeddings=[[0.0]],  # looked up by id only; Chroma requires a vector
-            metadatas=[
-                {
-                    **asdict(document),
-                    "root": root,
-                    "sha": sha,
-                    "sentences": json.dumps([v for span in sentences for v in span]),
-                }
-            ],
+            embeddings=[[0.0]],
+            metadatas=[{**asdict(document), "root": root, "sha": sha}],
         )
 
     def document_texts(self, document_ids: list[str]) -> dict[str, DocumentText]:
@@ -150,12 +155,23 @@ class PassageStore:
         if not document_ids:
             return {}
         found = self.sources.get(ids=list(document_ids), include=["documents", "metadatas"])
-        return {
-            pid: DocumentText(pid, text, _spans(meta.get("sentences", "[]")))
-            for pid, text, meta in zip(
-                found["ids"], found["documents"], found["metadatas"], strict=True
+        tables = self.tables.get(ids=list(document_ids), include=["documents", "metadatas"])
+        spans = {
+            (pid, meta["sha"]): flat
+            for pid, flat, meta in zip(
+                tables["ids"], tables["documents"], tables["metadatas"], strict=True
             )
         }
+        texts = {}
+        for pid, text, meta in zip(
+            found["ids"], found["documents"], found["metadatas"], strict=True
+        ):
+            flat = spans.get((pid, meta["sha"]))
+            # Spans of another version of the text (a write cut short) are found again.
+            texts[pid] = DocumentText(
+                pid, text, _spans(flat) if flat is not None else sentence_table(text)
+            )
+        return texts
 
     def save_sentence_vectors(self, document_id: str, ids: list[str], vectors: list) -> None:
         """Store the embeddings of a document's sentences (ids from `sentence_id`)."""
@@ -211,6 +227,7 @@ class PassageStore:
         self.delete_passages(sorted(self.passage_ids(document_id)))
         self.drop_sentence_vectors(document_id)
         self.sources.delete(ids=[document_id])
+        self.tables.delete(ids=[document_id])
 
     def all_passages(self) -> list[Passage]:
         """Every stored passage, whether or not its document's text is stored yet."""

@@ -102,11 +102,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default=BEFORE)
     parser.add_argument("--set", action="append", dest="sets", default=None)
+    parser.add_argument("--home", type=Path, default=None, help="reuse `rag eval`'s stores")
     args = parser.parse_args()
     old = _old_sentence_model(args.before)
     results = {}
     with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home))
+        settings = Settings(home=args.home or Path(home))
         for name in args.sets or SETS:
             results[name] = measure(SETS[name], settings, old)
             print(name, results[name], flush=True)

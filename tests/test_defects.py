@@ -272,3 +272,25 @@ def test_two_first_uses_assemble_the_packaged_model_once(tmp_path):
         thread.join(timeout=300)
     assert not errors, errors[0]
     assert len(set(paths)) == 1 and gemma._sha256_file(paths[0]) == gemma.EXPECTED_SHA256
+
+
+def test_an_ipv6_host_is_announced_as_a_url_a_client_can_use():
+    """`rag serve --host ::1` once wrote http://::1:7861 into server.json (clients fell back)."""
+    import urllib.parse
+
+    from ui.owner import url_for
+
+    assert url_for("::1", 7861) == "http://[::1]:7861"
+    assert urllib.parse.urlparse(url_for("::", 80)).hostname == "::1"
+    assert url_for("0.0.0.0", 7861) == "http://127.0.0.1:7861"
+    assert url_for("127.0.0.1", 7861) == "http://127.0.0.1:7861"
+
+
+def test_a_copied_settings_object_names_its_own_collection():
+    """`collection_name` was cached on the instance and survived `model_copy(update=...)`."""
+    from rag.settings import Settings
+
+    settings = Settings(chunk_chars=500)
+    assert (
+        settings.collection_name != settings.model_copy(update={"chunk_chars": 300}).collection_name
+    )

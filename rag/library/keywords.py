@@ -16,7 +16,7 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from rag.language.words import STOPWORDS, content_terms
@@ -64,7 +64,7 @@ class KeywordIndex:
         self,
         generation: str,
         stored: Mapping[str, str],
-        passages_of: callable,
+        passages_of: Callable[[list[str]], Mapping[str, list[Passage]]],
     ) -> tuple[int, int]:
         """Bring the index in line with a store whose documents have the `stored` hashes;
         `passages_of(ids)` gives the stored passages of documents that changed. Returns how

@@ -16,6 +16,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -139,11 +140,16 @@ def start_ingest(home: Path, folder: Path) -> subprocess.Popen:
 
 
 def differing(load: dict, before: dict, after: dict) -> list[str]:
-    """Answers under load that neither the library before the ingest nor after it gives."""
-    expected = {q: {text} for q, text in before["answers"]}
+    """Answers under load that neither the library before the ingest nor after it gives
+    (compared without their markup: a citation link names the answer's place in its chat)."""
+    expected = {q: {_plain(text)} for q, text in before["answers"]}
     for q, text in after["answers"]:
-        expected.setdefault(q, set()).add(text)
-    return [q for q, text in load["answers"] if text not in expected.get(q, set())]
+        expected.setdefault(q, set()).add(_plain(text))
+    return [q for q, text in load["answers"] if _plain(text) not in expected.get(q, set())]
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"<[^>]+>", "", text)
 
 
 def main() -> None:

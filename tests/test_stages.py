@@ -64,3 +64,29 @@ def test_questions_never_segment_text(lighthouse_bot, monkeypatch):
     assert "1871" in answer.text
     sentences_embedded = [t for batch in embedded for t in batch if len(t.split()) > 3]
     assert sentences_embedded == []
+
+
+def test_a_question_during_an_ingest_sees_the_library_before_it(lighthouse_bot):
+    """An ingest writes passages and texts into Chroma before it ends (and advances the
+    library's generation): a question in between answers from the library as it was, in
+    dense and keyword search alike, never from half of the new one."""
+    from llama_index.core.schema import TextNode
+
+    from rag.types import Document
+
+    bot, question = lighthouse_bot, "Who keeps the Harrow Rock beacon?"
+    bot.answer("When was the lighthouse first lit?")  # the keyword index is synced
+    text = "The Harrow Rock beacon is kept by Ilse Marren, who climbs it every evening.\n"
+    vector = bot.embedder.model.get_text_embedding(text)
+    metadata = {"source": "docs/beacon.txt", "document": "beacon", "start": 0, "end": len(text) - 1}
+    bot.store.add([TextNode(id_="beacon-1", text=text[:-1], embedding=vector, metadata=metadata)])
+    document = Document("beacon", "docs/beacon.txt", "/x/beacon.txt", 1, len(text), "2026-12-01")
+    bot.store.save_document(
+        document, "/x", text, "sha-beacon", ((0, len(text) - 1, 0, len(text) - 1),)
+    )
+    during = bot.answer(question)
+    assert "beacon" not in {c.document_id for c in during.citations}
+    assert "beacon" not in {p.document_id for p in during.passages}
+    bot.store.touch()  # the ingest ends
+    after = bot.answer(question)
+    assert {c.document_id for c in after.citations} == {"beacon"}

@@ -77,6 +77,11 @@ class HybridRetriever:
         (default: `question_vector`)."""
         generation = self.sync()
         dense, keyword = self._rankings(question, question_vector, scope)
+        # One version of the library: the keyword index's, as of the last completed ingest.
+        # Chroma shows an ingest's passages while it runs; a question in between would fuse
+        # two libraries (and answer differently from before and after it).
+        synced = self.keywords.indexed(p.id for p in dense)
+        dense = [p for p in dense if p.id in synced]
         by_id = {p.id: p for p in keyword + dense}
         fused = reciprocal_rank_fusion([[p.id for p in dense], [p.id for p in keyword]])
         documents = self._documents({by_id[pid].document_id for pid, _ in fused}, generation)

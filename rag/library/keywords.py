@@ -111,6 +111,17 @@ class KeywordIndex:
         with self._lock:
             return {pid for (pid,) in self._db.execute("SELECT id FROM passage_text")}
 
+    def indexed(self, ids: Iterable[str]) -> set[str]:
+        """Those of `ids` whose passages are indexed (the library as of the last sync)."""
+        ids = sorted(set(ids))
+        if not ids:
+            return set()
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT id FROM passage_text WHERE id IN ({','.join('?' * len(ids))})", ids
+            )
+            return {pid for (pid,) in rows}
+
     def passage_count(self) -> int:
         """How many passages are indexed."""
         with self._lock:

@@ -9,6 +9,7 @@ process that owns the library: ui/owner.py) and GET /health. Errors use OpenAI's
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import threading
@@ -32,7 +33,7 @@ from rag.access.users import users_at
 from rag.answering.condense import condense
 from rag.engine import Chatbot
 from rag.errors import IngestBusy, InvalidInput, RagError
-from rag.library.catalog import one_document, scope_of
+from rag.library.catalog import named_documents, scope_of
 from rag.llm.backends import llm_available
 from rag.settings import Settings
 from rag.types import Answer
@@ -236,7 +237,7 @@ def create_api(settings: Settings, bot: Chatbot, owner_token: str | None = None)
     @api.post("/v1/library/ingest")
     def library_ingest(request: IngestRequest, who: str = Depends(owner)) -> dict:
         """Ingest files or folders of this machine; the library answers from them at once."""
-        try:
+        with changing_library():
             report = ingest(
                 [Path(p) for p in request.paths],
                 settings,
@@ -244,30 +245,28 @@ def create_api(settings: Settings, bot: Chatbot, owner_token: str | None = None)
                 store=bot.store,
                 user=request.user or who,
             )
-        except IngestBusy as error:
-            raise ApiError(409, str(error), "conflict") from None
-        except RagError as error:
-            raise ApiError(400, str(error), "invalid_request_error") from None
-        finally:
-            bot.retriever.refresh()
         return {"summary": report.summary(), "skipped": report.skipped}
 
     @api.post("/v1/library/remove")
     def library_remove(request: RemoveRequest, who: str = Depends(editor)) -> dict:
         """Take documents out of the library (every name is checked before anything goes)."""
-        try:
-            listing = bot.store.documents()
-            chosen = list(
-                {d.id: d for d in (one_document(listing, w) for w in request.documents)}.values()
-            )
+        with changing_library():
+            chosen = named_documents(bot.store.documents(), request.documents)
             remove(chosen, settings, bot.store, user=request.user if who == OWNER else who)
+        return {"removed": [asdict(d) for d in chosen]}
+
+    @contextlib.contextmanager
+    def changing_library():
+        """A change of the library: busy is 409, any other refusal 400; the indexes catch up
+        with whatever was done."""
+        try:
+            yield
         except IngestBusy as error:
             raise ApiError(409, str(error), "conflict") from None
         except RagError as error:
             raise ApiError(400, str(error), "invalid_request_error") from None
         finally:
             bot.retriever.refresh()
-        return {"removed": [asdict(d) for d in chosen]}
 
     # As many questions at once as the page answers; more wait here instead of all sharing
     # the CPU.

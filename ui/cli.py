@@ -251,7 +251,7 @@ def _docs_list(args) -> int:
 
 def _docs_remove(args) -> int:
     from ingest.pipeline import remove  # noqa: PLC0415
-    from rag.library.catalog import one_document  # noqa: PLC0415
+    from rag.library.catalog import named_documents  # noqa: PLC0415
     from rag.library.store import PassageStore  # noqa: PLC0415
 
     settings = _settings()
@@ -263,9 +263,7 @@ def _docs_remove(args) -> int:
     else:
         store = PassageStore(settings)
         library = store.documents()
-        # Every name is checked before anything is removed: a typo removes nothing.
-        wanted = (one_document(library, w) for w in args.documents)
-        chosen = list({d.id: d for d in wanted}.values())
+        chosen = named_documents(library, args.documents)
         remove(chosen, settings, store)
     for document in chosen:
         print(f"removed {document.name} ({document.passages} passages) from {document.path}")

@@ -86,7 +86,7 @@ _SECOND_PART = re.compile(
     re.I,
 )
 _DEFINITION_Q = re.compile(r"^\W*(who|what)\s+(is|was|are|were)\b", re.I)
-# "Marta Quillon, a baker from Porto ...", "Odile Varga, the lighthouse keeper",
+# "Odile Varga, the lighthouse keeper, ...", "Ilse Marren, a director of ...",
 # "X is a ...": the sentence says what the name is.
 _APPOSITIVE = re.compile(
     r"^\s*(?:,\s*(?:\w+\s+){0,2}?|\s+(?:is|was|are|were)\s+)(?:an?|the)\s+\w", re.I

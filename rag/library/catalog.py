@@ -29,6 +29,12 @@ def one_document(documents: list[Document], wanted: str) -> Document:
     return found[0]
 
 
+def named_documents(documents: list[Document], wanted: list[str]) -> list[Document]:
+    """The one document each of `wanted` names, each once; every name is checked before
+    anything is returned, so a typo among them changes nothing (UnknownDocument)."""
+    return list({d.id: d for d in (one_document(documents, w) for w in wanted)}.values())
+
+
 def scope_of(documents: list[Document], wanted: list[str]) -> frozenset[str]:
     """The ids of the documents a question is restricted to (empty: the whole library)."""
     return frozenset(d.id for name in wanted for d in matching(documents, name))

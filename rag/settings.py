@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, description="Longest question accepted.")
     max_file_bytes: int = Field(20_000_000, description="Largest file ingested.")
+    max_expanded_bytes: int = Field(
+        100_000_000,
+        description="Most a PDF's or Word file's compressed contents may expand to; beyond, "
+        "the file is skipped unread.",
+    )
+    read_seconds: float = Field(
+        60.0, description="Longest a PDF or Word file may take to read; beyond, it is skipped."
+    )
     llm_backend: Literal["auto", "openai", "ollama", "gguf"] = Field(
         "auto", description="LLM backend; auto = openai if llm_base_url is set, else packaged GGUF."
     )
@@ -105,6 +113,20 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         5_000_000, description="Largest file accepted by the upload page."
     )
+    max_upload_files: int = Field(20, description="Most files one upload may carry.")
+    trusted_proxies: str = Field(
+        "",
+        description="Addresses of reverse proxies whose X-Forwarded-For names the client "
+        "(comma-separated, for uvicorn); empty = the client is the socket's peer.",
+    )
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_not_empty(cls, key: SecretStr | None) -> SecretStr | None:
+        # An empty key would read as "set" at start and as "no key" per request.
+        if key is not None and not key.get_secret_value().strip():
+            raise ValueError("empty: unset it, or set it to a secret")
+        return key
 
     @classmethod
     def settings_customise_sources(

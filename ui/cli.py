@@ -126,9 +126,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings():
+    from pydantic import ValidationError  # noqa: PLC0415
+
     from rag.settings import Settings  # noqa: PLC0415
 
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = "RAG_" + "_".join(str(part) for part in first["loc"]).upper()
+        raise InvalidInput(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
 
 
 def _ingest(args) -> int:

@@ -121,19 +121,46 @@ def _indent(line: str) -> int:
 def _paragraph_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     # Newlines inside a paragraph become spaces of the same length, so offsets carry over.
     joined = re.sub(r"[\r\n\t\f\v]", " ", text[start:end])
-    pieces = _segmenter(_language(joined)).segment(joined)
-    spans, at = [], 0
-    for piece in pieces:
-        found = joined.find(piece.strip(), at) if piece.strip() else -1
-        if found < 0:
-            continue
-        piece_end = found + len(piece.strip())
+    spans: list[tuple[int, int]] = []
+    for found, piece_end in _windowed_sentences(joined, _language(joined)):
         if spans and _ABBREVIATION_END.search(joined[spans[-1][0] : spans[-1][1]]):
             spans[-1] = (spans[-1][0], piece_end)
         else:
             spans.append((found, piece_end))
-        at = piece_end
     return [_trim(text, start + s, start + e) for s, e in spans]
+
+
+# pysbd's time grows with the square of the text it is given: a paragraph is segmented a
+# window at a time, each window starting at the last (possibly cut) sentence of the one
+# before, so that any paragraph costs time in proportion to its length.
+SEGMENT_WINDOW = 4000
+
+
+def _windowed_sentences(joined: str, language: str) -> list[tuple[int, int]]:
+    spans, at = [], 0
+    while at < len(joined):
+        window = joined[at : at + SEGMENT_WINDOW]
+        found = _sentences_of(window, language)
+        if at + len(window) >= len(joined) or len(found) < 2:
+            # The last window, or one sentence longer than a window: taken as found (the
+            # chunker cuts overlong sentences anyway).
+            spans += [(at + s, at + e) for s, e in found]
+            at += len(window)
+        else:
+            spans += [(at + s, at + e) for s, e in found[:-1]]
+            at += found[-1][0]
+    return spans
+
+
+def _sentences_of(joined: str, language: str) -> list[tuple[int, int]]:
+    spans, at = [], 0
+    for piece in _segmenter(language).segment(joined):
+        found = joined.find(piece.strip(), at) if piece.strip() else -1
+        if found < 0:
+            continue
+        spans.append((found, found + len(piece.strip())))
+        at = found + len(piece.strip())
+    return spans
 
 
 def _language(text: str) -> str:

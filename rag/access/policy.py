@@ -1,0 +1,76 @@
+"""Who may do what, decided on every request from the users file as it is now.
+
+One decision for the page and the API. A server remembers only one thing from its start:
+whether it listens beyond this machine (and whether `--insecure` allowed that without
+sign-in). That is a floor: a server started beyond loopback never serves anonymously,
+whatever later happens to the users file. Everything else (is anyone signed up, does this
+user still exist, what is their role) is read from the users file at each request, so a user
+removed is locked out at once and a user added turns sign-in on at once.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from rag.access.users import EDITOR, Users
+
+READER = "reader"
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Someone let in: whom the audit log and the limits name, and what they may do."""
+
+    name: str
+    role: str
+    signed_in: bool
+
+    @property
+    def may_edit(self) -> bool:
+        """May add and remove documents, and see the library's paths and who added what."""
+        return self.role == EDITOR
+
+
+class Access:
+    """The access rules of one running server (see the module docstring)."""
+
+    def __init__(
+        self, users: Users, exposed: bool, insecure: bool = False, api_key: str | None = None
+    ):
+        self.users = users
+        self.exposed = exposed
+        self.insecure = insecure
+        self.api_key = api_key
+
+    def sign_in_required(self) -> bool:
+        """True when nobody may come in without signing in (or a key): someone is signed up,
+        or the server listens beyond this machine without --insecure."""
+        return bool(self.users.all()) or (self.exposed and not self.insecure)
+
+    def password_ok(self, name: str, password: str) -> bool:
+        """The page's sign-in check."""
+        return self.users.signed_in(name, password) is not None
+
+    def page_visitor(self, username: str | None, address: str) -> Visitor | None:
+        """Who is on the page: the signed-in user if they still exist, the person at this
+        machine when nobody needs to sign in; None when this request must not be served."""
+        if username:
+            user = self.users.all().get(username)
+            return Visitor(user.name, user.role, True) if user else None
+        if self.sign_in_required():
+            return None
+        return Visitor(address, EDITOR, False)
+
+    def api_visitor(self, key: str, address: str) -> Visitor | None:
+        """Who calls the API with this bearer key ("" for none): RAG_API_KEY's holder, a user
+        by their own key, or anyone when no key and no sign-in is set up; None for a key
+        that is missing or wrong."""
+        if self.api_key and key and hmac.compare_digest(key.encode(), self.api_key.encode()):
+            return Visitor("RAG_API_KEY", EDITOR, True)
+        user = self.users.by_key(key) if key else None
+        if user is not None:
+            return Visitor(user.name, user.role, True)
+        if self.api_key is None and not self.sign_in_required():
+            return Visitor(address, EDITOR, False)
+        return None

@@ -14,7 +14,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from ingest.chunking import split_passages
-from ingest.readers import SUPPORTED_SUFFIXES, read_document
+from ingest.readers import SUPPORTED_SUFFIXES, ReadLimits, read_document
 from rag.access.audit import command_line_user, record
 from rag.errors import IngestBusy, RagError, UnreadableFile
 from rag.language.sentences import sentence_table, states_something
@@ -89,6 +89,7 @@ def ingest(
     with contextlib.nullcontext() if locked else writing(settings):
         store = store or PassageStore(settings)
         report = IngestReport()
+        _sweep_orphans(store, report)
         for path in paths:
             _ingest_root(Path(path), store, settings, report, progress, change)
         report.total_passages = store.count()
@@ -103,13 +104,14 @@ def remove(
     ingests the uploads folder and would bring it back."""
     uploads = settings.uploads_dir.resolve()
     user = user or command_line_user()
-    hashes = store.content_hashes([d.id for d in documents])
     with writing(settings):
+        hashes = store.content_hashes([d.id for d in documents])
         for document in documents:
-            if Path(document.path).parent == uploads:
-                Path(document.path).unlink(missing_ok=True)
             store.delete_document(document.id)
             record(settings, user, "remove", document, hashes.get(document.id, ""))
+            # Only once it is out of the library: a removal cut short keeps its file.
+            if Path(document.path).parent == uploads:
+                Path(document.path).unlink(missing_ok=True)
         store.touch()
 
 
@@ -176,6 +178,20 @@ def _ingest_root(
         store.touch()
 
 
+def _sweep_orphans(store: PassageStore, report: IngestReport) -> None:
+    """Passages of documents whose ingest was killed before their text was saved: nothing
+    lists them and their files may be gone, so they are removed now."""
+    pending = store.pending()
+    if not pending:
+        return
+    saved = store.content_hashes(pending)
+    for doc_id in pending:
+        if doc_id not in saved:
+            report.passages_deleted += len(store.passage_ids(doc_id))
+            store.delete_document(doc_id)
+    store.mark_pending([])
+
+
 def _wanted(path: Path, root: Path) -> bool:
     """A supported file, not hidden and not inside a hidden folder (.git, .venv) under root."""
     hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
@@ -188,11 +204,12 @@ def _read_all(
     """The files read, by document id; and why each file that is there but could not be
     read was not (a file gone since it was listed is not among them)."""
     documents, unreadable = {}, {}
+    limits = ReadLimits(settings.max_expanded_bytes, settings.read_seconds)
     for file in files:
         # The folder's own name helps people tell documents of different folders apart.
         name = f"{root.name}/{file.resolve().relative_to(root).as_posix()}"
         try:
-            text = read_document(file, settings.max_file_bytes)
+            text = read_document(file, settings.max_file_bytes, limits)
         except UnreadableFile as error:
             if file.exists():  # one deleted since it was listed is gone, not skipped
                 unreadable[document_id(file)] = str(error)
@@ -240,12 +257,16 @@ def _write(
         existing = stored_ids.get(read.document.id, set())
         to_embed += [p for p in read.passages if p.id not in existing]
         stale += sorted(existing - {p.id for p in read.passages})
+    if plan:
+        store.mark_pending([read.document.id for read in plan])
     _embed_and_add(to_embed, root, store, settings, progress)
     _embed_sentences(plan, store, settings, progress)
     for read in plan:
         store.save_document(read.document, root, read.text, _sha(read.text), read.sentences)
         store.drop_sentence_vectors(read.document.id, keep={sid for sid, _ in _statements(read)})
     store.delete_passages(stale)
+    if plan:
+        store.mark_pending([])
     report.passages_embedded += len(to_embed)
     report.passages_deleted += len(stale)
 

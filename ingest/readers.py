@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+import resource
+import subprocess
+import sys
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from ingest.pdf import page_text
 from rag.errors import UnreadableFile
 from rag.language.words import normalize
 
@@ -34,11 +37,21 @@ _BLOCK_TAGS = {
 }
 
 
-def read_document(path: Path, max_bytes: int) -> str:
+@dataclass(frozen=True)
+class ReadLimits:
+    """What reading one PDF or Word file may cost (RAG_MAX_EXPANDED_BYTES, RAG_READ_SECONDS)."""
+
+    expanded_bytes: int = 100_000_000
+    seconds: float = 60.0
+    # The child's address space: the interpreter and pypdf need a few hundred MB of it.
+    memory_bytes: int = 4_000_000_000
+
+
+def read_document(path: Path, max_bytes: int, limits: ReadLimits = ReadLimits()) -> str:  # noqa: B008
     """The text of a file (plain text as on disk; HTML, PDF and Word extracted), or
     UnreadableFile."""
     try:
-        text = _read(path, max_bytes)
+        text = _read(path, max_bytes, limits)
     except OSError as error:
         # No permission, a file gone mid-ingest, a failing disk: a skip like any other.
         reason = error.strerror or str(error)
@@ -48,17 +61,15 @@ def read_document(path: Path, max_bytes: int) -> str:
     return text
 
 
-def _read(path: Path, max_bytes: int) -> str:
+def _read(path: Path, max_bytes: int, limits: ReadLimits) -> str:
     size = path.stat().st_size
     if size == 0:
         raise UnreadableFile(f"{path.name}: the file is empty")
     if size > max_bytes:
         raise UnreadableFile(f"{path.name}: {size:,} bytes is over the {max_bytes:,}-byte limit")
     suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        return normalize(_read_pdf(path))
-    if suffix == ".docx":
-        return normalize(_read_docx(path))
+    if suffix in (".pdf", ".docx"):
+        return normalize(_extracted(path, limits))
     if suffix in (".html", ".htm"):
         return normalize(_html_to_text(_decode(path).removeprefix("\ufeff")))
     # Exactly as on disk (indentation, CRLF, a byte order mark and all): citations index the
@@ -110,29 +121,37 @@ def _html_to_text(raw: str) -> str:
     return html.unescape("".join(parser.parts))
 
 
-def _read_pdf(path: Path) -> str:
-    from pypdf import PdfReader  # noqa: PLC0415 - only for PDFs
-    from pypdf.errors import PdfReadError  # noqa: PLC0415
-
+def _extracted(path: Path, limits: ReadLimits) -> str:
+    """A PDF's or Word file's text, read by a child process (ingest/extract.py) within the
+    limits: whatever the file does to its parser, this file is skipped, nothing else."""
+    command = [sys.executable, "-m", "ingest.extract", str(path), str(limits.expanded_bytes)]
     try:
-        return page_text([page.extract_text() or "" for page in PdfReader(path).pages])
-    except (PdfReadError, ValueError) as error:
-        raise UnreadableFile(f"{path.name}: not a readable PDF ({error})") from None
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            timeout=limits.seconds,
+            preexec_fn=_bounded(limits),  # noqa: PLW1509 - sets limits only, no threads touched
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise UnreadableFile(
+            f"{path.name}: took longer than {limits.seconds:g} s to read (RAG_READ_SECONDS)"
+        ) from None
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        said = reason[-1] if reason else f"its reader stopped (status {done.returncode})"
+        if done.returncode < 0 or "MemoryError" in said:
+            said = "reading it needed more memory than allowed"
+        raise UnreadableFile(f"{path.name}: {said}")
+    return done.stdout.decode("utf-8", "replace")
 
 
-def _read_docx(path: Path) -> str:
-    """Paragraphs and table cells of a Word document, in order, a blank line between each."""
-    from zipfile import BadZipFile  # noqa: PLC0415
+def _bounded(limits: ReadLimits):
+    """Limits of the child's memory and CPU time, set in it before it starts."""
 
-    import docx  # noqa: PLC0415 - only for Word files
-    from docx.opc.exceptions import PackageNotFoundError  # noqa: PLC0415
+    def bound() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        cpu = int(limits.seconds) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
 
-    try:
-        document = docx.Document(str(path))
-        blocks = [p.text for p in document.paragraphs]
-        for table in document.tables:
-            blocks += [" | ".join(cell.text for cell in row.cells) for row in table.rows]
-    except (BadZipFile, PackageNotFoundError, KeyError, ValueError, SyntaxError) as error:
-        # lxml's XMLSyntaxError is a SyntaxError: a zip with broken XML inside.
-        raise UnreadableFile(f"{path.name}: not a readable Word document ({error})") from None
-    return "\n\n".join(b.strip() for b in blocks if b.strip())
+    return bound

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,9 +29,10 @@ from starlette.middleware import Middleware
 
 from ingest.pipeline import ingest, remove
 from rag.access.limits import RateLimit, questions_message
-from rag.access.users import users_at
+from rag.access.policy import Access, Visitor
+from rag.access.users import EDITOR, is_loopback, users_at
 from rag.answering.condense import condense
-from rag.engine import Chatbot
+from rag.engine import Chatbot, validate_question
 from rag.errors import IngestBusy, InvalidInput, RagError
 from rag.library.catalog import named_documents, scope_of
 from rag.llm.backends import llm_available
@@ -53,17 +54,25 @@ class ApiError(Exception):
         self.status, self.message, self.kind, self.code = status, message, kind, code
 
 
+class ContentPart(BaseModel):
+    """One part of a message's content (text, or an image and the like, which are ignored)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
 class Message(BaseModel):
     """One chat message; content as a string or OpenAI's list of parts."""
 
     model_config = ConfigDict(extra="allow")
     role: str
-    content: str | list[dict] | None = None
+    content: str | list[ContentPart] | None = None
 
     def text(self) -> str:
         """The message's text, its text parts joined when it has parts."""
         if isinstance(self.content, list):
-            return " ".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+            return " ".join(p.text or "" for p in self.content if p.type == "text")
         return self.content or ""
 
 
@@ -104,12 +113,18 @@ class AnswerRequest(BaseModel):
 
 # Who asks with the owner's token: a `rag` command on this machine, run by someone who can
 # read the data directory (and so could change the library directly anyway).
-OWNER = "rag (this machine)"
+OWNER = Visitor("rag (this machine)", EDITOR, True)
+# What a reader may know of a document: enough to name it and scope a question to it, not
+# where it lives on the server or who added it.
+READER_FIELDS = ("id", "name", "passages", "chars", "ingested_at")
 
 
-def create_api(settings: Settings, bot: Chatbot, owner_token: str | None = None) -> FastAPI:
-    """The API over one warm Chatbot shared by every request; `owner_token` lets this
-    machine's `rag` commands change the library through it."""
+def create_api(
+    settings: Settings, bot: Chatbot, access: Access, owner_token: str | None = None
+) -> FastAPI:
+    """The API over one warm Chatbot shared by every request; `access` decides who may do
+    what on every request, and `owner_token` lets this machine's `rag` commands change the
+    library through it."""
     api = FastAPI(
         title="rag-cite",
         docs_url=None,
@@ -117,35 +132,27 @@ def create_api(settings: Settings, bot: Chatbot, owner_token: str | None = None)
         openapi_url=None,
         middleware=[Middleware(SecurityHeaders)],
     )
-    key = settings.api_key.get_secret_value() if settings.api_key else None
-    users = users_at(settings.users_file)
     questions = RateLimit(settings.questions_per_minute, 60)
 
-    def authorized(request: Request) -> str:
-        """Who asks: RAG_API_KEY's holder, a user by their own key, or (when neither is set
-        up) the client's address. 401 for a missing or wrong key."""
+    def authorized(request: Request) -> Visitor:
+        """Who asks, decided now from the users file as it is (rag/access/policy.py); 401
+        for a missing or wrong key."""
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if owner_token and hmac.compare_digest(given.encode(), owner_token.encode()):
             return OWNER
-        if key is None and not users.all():
-            return request.client.host if request.client else "anonymous"
-        if key is not None and hmac.compare_digest(given.encode(), key.encode()):
-            return "RAG_API_KEY"
-        user = users.by_key(given) if given else None
-        if user is None:
+        try:
+            who = access.api_visitor(given, request.client.host if request.client else "")
+        except RagError as error:  # an unreadable users file: nobody is let in
+            raise ApiError(503, str(error), "server_error") from None
+        if who is None:
             raise ApiError(
                 401, "Incorrect or missing API key.", "invalid_request_error", "invalid_api_key"
             )
-        return user.name
-
-    def limited(who: str = Depends(authorized)) -> str:
-        """The asker, if they have questions left this minute; 429 otherwise."""
-        if not questions.allow(who):
-            message = questions_message(settings.questions_per_minute)
-            raise ApiError(429, message, "requests", "rate_limit_exceeded")
         return who
 
-    def owner(who: str = Depends(authorized)) -> str:
+    Caller = Annotated[Visitor, Depends(authorized)]
+
+    def owner(who: Caller) -> Visitor:
         """Only this machine's `rag` commands may name files of the server's disk."""
         if who != OWNER:
             raise ApiError(
@@ -153,15 +160,19 @@ def create_api(settings: Settings, bot: Chatbot, owner_token: str | None = None)
             )
         return who
 
-    def editor(who: str = Depends(authorized)) -> str:
+    def editor(who: Caller) -> Visitor:
         """Who may remove documents: the owner's token, RAG_API_KEY, an editor's key, or
-        anyone on loopback when nobody signs in; 403 for a reader."""
-        user = users.all().get(who)
-        if who in (OWNER, "RAG_API_KEY") or (user is None and not users.all()):
-            return who
-        if user is None or user.role != "editor":
+        anyone where nobody needs a key; 403 for a reader."""
+        if not who.may_edit:
             raise ApiError(403, "Only editors may change the library.", "permission_error")
         return who
+
+    def count_question(who: Visitor) -> None:
+        """One question counted against the asker's minute, once it has been accepted; 429
+        when it would be one too many (refused requests never count)."""
+        if not questions.allow(who.name):
+            message = questions_message(settings.questions_per_minute)
+            raise ApiError(429, message, "requests", "rate_limit_exceeded")
 
     @api.exception_handler(ApiError)
     def api_error(_request, error: ApiError):
@@ -199,10 +210,8 @@ def create_api(settings: Settings, bot: Chatbot, owner_token: str | None = None)
             ],
         }
 
-    asking = [Depends(limited)]
-
-    @api.post("/v1/chat/completions", dependencies=asking)
-    def chat_completions(request: ChatRequest):
+    @api.post("/v1/chat/completions")
+    def chat_completions(request: ChatRequest, who: Caller):
         """The last user message answered, the earlier ones as its follow-up history."""
         if request.model not in MODES:
             raise ApiError(
@@ -215,27 +224,31 @@ def create_api(settings: Settings, bot: Chatbot, owner_token: str | None = None)
         if not asked:
             raise ApiError(400, "messages: no user message to answer.", "invalid_request_error")
         answer = answer_one(
-            asked[-1], _standalone(asked[:-1]), MODES[request.model], request.documents
+            who, asked[-1], _standalone(asked[:-1]), MODES[request.model], request.documents
         )
         completion = Completion(request.model, answer)
         if request.stream:
             return StreamingResponse(completion.events(), media_type="text/event-stream")
         return completion.whole()
 
-    @api.post("/v1/answer", dependencies=asking)
-    def answer(request: AnswerRequest) -> dict:
+    @api.post("/v1/answer")
+    def answer(request: AnswerRequest, who: Caller) -> dict:
         """The whole Answer, as `rag ask --json` prints it (for `rag ask` and `rag chat`)."""
         return answer_one(
-            request.question, request.history, request.mode, request.documents
+            who, request.question, request.history, request.mode, request.documents
         ).to_dict()
 
-    @api.get("/v1/library", dependencies=guarded)
-    def library() -> dict:
-        """Every document of the library."""
-        return {"documents": [asdict(d) for d in bot.store.documents()]}
+    @api.get("/v1/library")
+    def library(who: Caller) -> dict:
+        """Every document of the library: all it is known by for editors, its name and size
+        for readers."""
+        listed = [asdict(d) for d in bot.store.documents()]
+        if not who.may_edit:
+            listed = [{k: d[k] for k in READER_FIELDS} for d in listed]
+        return {"documents": listed}
 
     @api.post("/v1/library/ingest")
-    def library_ingest(request: IngestRequest, who: str = Depends(owner)) -> dict:
+    def library_ingest(request: IngestRequest, who: Annotated[Visitor, Depends(owner)]) -> dict:
         """Ingest files or folders of this machine; the library answers from them at once."""
         with changing_library():
             report = ingest(
@@ -243,16 +256,16 @@ def create_api(settings: Settings, bot: Chatbot, owner_token: str | None = None)
                 settings,
                 progress=False,
                 store=bot.store,
-                user=request.user or who,
+                user=request.user or who.name,
             )
         return {"summary": report.summary(), "skipped": report.skipped}
 
     @api.post("/v1/library/remove")
-    def library_remove(request: RemoveRequest, who: str = Depends(editor)) -> dict:
+    def library_remove(request: RemoveRequest, who: Annotated[Visitor, Depends(editor)]) -> dict:
         """Take documents out of the library (every name is checked before anything goes)."""
         with changing_library():
             chosen = named_documents(bot.store.documents(), request.documents)
-            remove(chosen, settings, bot.store, user=request.user if who == OWNER else who)
+            remove(chosen, settings, bot.store, user=request.user if who == OWNER else who.name)
         return {"removed": [asdict(d) for d in chosen]}
 
     @contextlib.contextmanager
@@ -272,9 +285,13 @@ def create_api(settings: Settings, bot: Chatbot, owner_token: str | None = None)
     # the CPU.
     answering = threading.BoundedSemaphore(max(1, settings.ui_concurrency))
 
-    def answer_one(question: str, history: list[str], mode, documents: list[str]) -> Answer:
+    def answer_one(
+        who: Visitor, question: str, history: list[str], mode, documents: list[str]
+    ) -> Answer:
         try:
+            validate_question(question, settings)
             scope = scope_of(bot.store.documents(), documents) if documents else frozenset()
+            count_question(who)
             with answering:
                 return bot.answer(question, history, mode=mode, scope=scope)
         except InvalidInput as error:
@@ -383,13 +400,17 @@ def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> N
     """Start the API, warmed up, as the owner of its library (ui/owner.py), saying where it
     listens in RAG_HOME/server.json while it runs. Beyond this machine a key is required
     (RAG_API_KEY, or users' own keys)."""
-    import uvicorn  # noqa: PLC0415
-
+    access = Access(
+        users_at(settings.users_file),
+        exposed=not is_loopback(host),
+        insecure=insecure,
+        api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+    )
     sock = listen(
         host,
         port,
         "RAG_API_PORT",
-        signed_in=settings.api_key is not None or bool(users_at(settings.users_file).all()),
+        signed_in=access.api_key is not None or bool(access.users.all()),
         insecure=insecure,
         how="set RAG_API_KEY or add users with `rag users add NAME --role reader`",
     )
@@ -398,8 +419,7 @@ def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> N
     try:
         started = time.perf_counter()
         bot = warm_chatbot(settings)
-        app = create_api(settings, bot, ownership.token)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        server = _server(create_api(settings, bot, access, ownership.token), settings)
         url = url_for(host, sock.getsockname()[1])
         ownership.announce(url)
         print(f"ready in {time.perf_counter() - started:.1f} s: {url}/v1", flush=True)
@@ -408,13 +428,25 @@ def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> N
         ownership.release()
 
 
-def serve_in_background(settings: Settings, bot: Chatbot, ownership: Ownership) -> str:
-    """The API on a free loopback port, in a thread of this process (the page's): so that
-    this machine's `rag` commands go through the page's engine. Its URL."""
-    import uvicorn  # noqa: PLC0415
-
+def serve_in_background(
+    settings: Settings, bot: Chatbot, access: Access, ownership: Ownership
+) -> str:
+    """The API on a free loopback port, in a thread of this process (the page's), under the
+    page's access rules: so that this machine's `rag` commands go through the page's engine.
+    Its URL."""
     sock = bind("127.0.0.1", 0, "RAG_API_PORT")
-    app = create_api(settings, bot, ownership.token)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server = _server(create_api(settings, bot, access, ownership.token), settings)
     threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
     return url_for("127.0.0.1", sock.getsockname()[1])
+
+
+def _server(app: FastAPI, settings: Settings):
+    """uvicorn for the API. A client's address (what limits count) is the socket's peer:
+    X-Forwarded-For is believed only from RAG_TRUSTED_PROXIES."""
+    import uvicorn  # noqa: PLC0415
+
+    trusted = settings.trusted_proxies.strip()
+    config = uvicorn.Config(
+        app, log_level="warning", proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None
+    )
+    return uvicorn.Server(config)

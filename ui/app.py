@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import os
 import queue
 import re
 import tempfile
@@ -19,7 +20,8 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from rag.access.limits import RateLimit, questions_message
-from rag.access.users import users_at
+from rag.access.policy import Access
+from rag.access.users import is_loopback, users_at
 from rag.engine import Chatbot, validate_question
 from rag.errors import RagError
 from rag.llm.backends import llm_available
@@ -27,6 +29,7 @@ from rag.llm.verify import ECHOED
 from rag.settings import Settings
 from rag.types import Answer
 from ui.api import serve_in_background
+from ui.gate import SessionGate
 from ui.library import library_tab
 from ui.owner import Ownership, url_for
 from ui.ports import listen
@@ -40,7 +43,7 @@ from ui.render import (
     sources_html,
 )
 from ui.security import SecurityHeaders
-from ui.visitors import visitor
+from ui.visitors import SIGN_IN_AGAIN, page_visitor
 from ui.warm import warm_chatbot
 
 EXAMPLES = [
@@ -57,9 +60,9 @@ LLM_MISSING = (
 _feedback_lock = threading.Lock()
 
 
-def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
-    """The whole page, wired to one Chatbot shared by every visitor."""
-    bot = bot or Chatbot(settings)
+def build_app(settings: Settings, bot: Chatbot, access: Access) -> gr.Blocks:
+    """The whole page, wired to one Chatbot shared by every visitor; `access` decides on
+    every event who sent it and what they may do."""
     with gr.Blocks(title=settings.ui_title) as app:
         answers = gr.State([])  # Answer of each assistant message, in order
         questions = gr.State([])  # standalone questions so far: the chat's history
@@ -122,11 +125,15 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
             )
             gr.Examples(EXAMPLES, inputs=box, label="Try (on the bundled article)")
             cite = gr.Textbox(elem_id="cite-target", container=False)
-        library_tab(app, settings, bot, scope)
+        library_tab(app, settings, bot, access, scope)
         questions_limit = RateLimit(settings.questions_per_minute, 60)
 
         def ask(message, messages, history, past, chosen_mode, chosen_scope, request: gr.Request):
-            if not questions_limit.allow(visitor(request)):
+            who = page_visitor(access, request)
+            if who is None:
+                yield messages, message, _status(SIGN_IN_AGAIN), gr.skip(), past, history, gr.skip()
+                return
+            if not questions_limit.allow(who.name):
                 note = _status(questions_message(settings.questions_per_minute))
                 yield messages, message, note, gr.skip(), past, history, gr.skip()
                 return
@@ -139,7 +146,9 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
         box.submit(ask, inputs, outputs, api_name=False)
         send.click(ask, inputs, outputs, api_name="ask")
 
-        def show_citation(target: str, past: list[Answer]):
+        def show_citation(target: str, past: list[Answer], request: gr.Request):
+            if page_visitor(access, request) is None:
+                return gr.skip()
             number, n = (int(part) for part in target.split(":")[:2])
             return _panel(bot, past[number] if 0 <= number < len(past) else None, n)
 
@@ -158,8 +167,9 @@ def build_app(settings: Settings, bot: Chatbot | None = None) -> gr.Blocks:
             outputs,
         )
 
-        def record_feedback(past: list[Answer], data: gr.LikeData):
-            _record_feedback(settings, data, past)
+        def record_feedback(past: list[Answer], data: gr.LikeData, request: gr.Request):
+            if page_visitor(access, request) is not None:
+                _record_feedback(settings, data, past)
 
         chat.like(record_feedback, [answers], None)
 
@@ -312,14 +322,13 @@ def _record_feedback(settings: Settings, data: gr.LikeData, past: list[Answer]) 
 def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> None:
     """Start the app, warmed up so the first question pays no loading time. With users in
     RAG_HOME/users.json everyone signs in; beyond this machine, sign-in is required."""
-    users = users_at(settings.users_file)
-    signing_in = bool(users.all())
+    access = Access(users_at(settings.users_file), exposed=not is_loopback(host), insecure=insecure)
     # Gradio would fail deep inside its launch with a traceback; say it in one line first.
     listen(
         host,
         port,
         "RAG_UI_PORT",
-        signed_in=signing_in,
+        signed_in=bool(access.users.all()),
         insecure=insecure,
         how="add a user with `rag users add NAME --role editor`",
     ).close()
@@ -328,32 +337,38 @@ def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> N
     try:
         started = time.perf_counter()
         bot = warm_chatbot(settings)
-        app = build_app(settings, bot)
+        app = build_app(settings, bot, access)
         app.queue(
             default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size
         )
         # This machine's `rag` commands go through this process's engine (ui/owner.py).
-        ownership.announce(serve_in_background(settings, bot, ownership))
+        ownership.announce(serve_in_background(settings, bot, access, ownership))
         print(f"ready in {time.perf_counter() - started:.1f} s: {url_for(host, port)}", flush=True)
-        _launch(app, settings, host, port, users, signing_in)
+        _launch(app, settings, access, host, port)
     finally:
         ownership.release()
 
 
-def _launch(app: gr.Blocks, settings: Settings, host: str, port: int, users, signing_in: bool):
+def _launch(app: gr.Blocks, settings: Settings, access: Access, host: str, port: int):
+    # Gradio's uvicorn believes X-Forwarded-For from the addresses listed here (by default
+    # loopback, so a visitor behind no proxy could claim any address and a fresh limit).
+    os.environ["FORWARDED_ALLOW_IPS"] = settings.trusted_proxies.strip()
+    # Sign-in is decided per request (ui/gate.py), so Gradio is launched without `auth`.
+    gate = Middleware(
+        SessionGate,
+        access=access,
+        max_body_bytes=settings.max_upload_files * settings.max_upload_bytes + 1_000_000,
+    )
     app.launch(
         server_name=host,
         server_port=port,
         share=False,
         css=CSS,
         js=CITATION_CLICKS,
-        app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
+        app_kwargs={"middleware": [Middleware(SecurityHeaders), gate]},
         max_file_size=settings.max_upload_bytes,
         show_error=False,
         blocked_paths=[str(settings.store_dir)],
         footer_links=[],
-        auth=(lambda name, password: users.signed_in(name, password) is not None)
-        if signing_in
-        else None,
         auth_message=f"Sign in to {settings.ui_title}.",
     )

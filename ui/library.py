@@ -5,26 +5,30 @@ reaches them without the page."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import gradio as gr
 
 from rag.access.limits import RateLimit, uploads_message
+from rag.access.policy import Access, Visitor
 from rag.engine import Chatbot
 from rag.errors import RagError
 from rag.settings import Settings
+from rag.types import Document
 from ui.render import as_text
-from ui.visitors import may_edit, user_name, visitor
+from ui.visitors import SIGN_IN_AGAIN, page_visitor
 
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
 LIBRARY_COLUMNS = ["name", "passages", "characters", "ingested at (UTC)", "added by", "path"]
 ONLY_EDITORS = "⚠ Only editors may add or remove documents."
 
 
-def library_tab(app: gr.Blocks, settings: Settings, bot: Chatbot, scope: gr.Dropdown) -> None:
+def library_tab(
+    app: gr.Blocks, settings: Settings, bot: Chatbot, access: Access, scope: gr.Dropdown
+) -> None:
     """Build the tab inside `app` and wire it; `scope` is the chat's document filter, whose
-    choices follow the library."""
+    choices follow the library. What each event returns depends on who sent it, decided
+    then: readers get the documents' names for the filter, never the table."""
     uploads_limit = RateLimit(settings.uploads_per_hour, 3600)
     with gr.Tab("Library", elem_id="library-tab"):
         readers_note = gr.Markdown("Only editors can see and change the library.", visible=False)
@@ -46,41 +50,61 @@ def library_tab(app: gr.Blocks, settings: Settings, bot: Chatbot, scope: gr.Drop
                 file_types=UPLOAD_TYPES,
                 elem_id="upload",
                 label=f"Text, Markdown, HTML, PDF or Word (.docx), up to "
-                f"{settings.max_upload_bytes // 1_000_000} MB each",
+                f"{settings.max_upload_bytes // 1_000_000} MB each, "
+                f"{settings.max_upload_files} at a time",
             )
             add = gr.Button("Add to the library", variant="primary", elem_id="add")
             added = gr.Textbox(elem_id="ingest-status", show_label=False, interactive=False)
 
     listings = [library, doomed, scope]
+    unchanged = (gr.skip(), gr.skip(), gr.skip())
 
-    # Gradio fills `progress` in and mirrors the ingest's tqdm bar on the page.
+    def editor(request: gr.Request) -> tuple[Visitor | None, str]:
+        """The editor who sent this event, or why they may not change the library."""
+        who = page_visitor(access, request)
+        if who is None:
+            return None, SIGN_IN_AGAIN
+        return (who, "") if who.may_edit else (None, ONLY_EDITORS)
+
+    # Gradio fills `progress` in and mirrors the ingest's progress bars on the page.
     def add_documents(
         uploaded,
         chosen,
         request: gr.Request,
         progress=gr.Progress(track_tqdm=True),  # noqa: B008
     ):
-        if not may_edit(settings, request):
-            return ONLY_EDITORS, *_listings(bot, chosen)
-        if any(not uploads_limit.allow(visitor(request)) for _ in uploaded or ()):
-            return uploads_message(settings.uploads_per_hour), *_listings(bot, chosen)
-        report = _add_documents(bot, settings, uploaded, user_name(request))
-        return report, *_listings(bot, chosen)
+        who, refusal = editor(request)
+        if who is None:
+            return refusal, *unchanged
+        uploaded = list(uploaded or ())
+        if len(uploaded) > settings.max_upload_files:
+            said = f"⚠ At most {settings.max_upload_files} files at a time; nothing was added."
+            return said, *unchanged
+        if uploads_limit.room(who.name) < len(uploaded):
+            return uploads_message(settings.uploads_per_hour), *unchanged
+        report, done = _add_documents(bot, settings, uploaded, who.name)
+        uploads_limit.spend(who.name, done)
+        return report, *_listings(bot, chosen, who)
 
     add.click(add_documents, [files, scope], [added, *listings])
 
-    def ask_to_confirm(document_id):
+    def ask_to_confirm(document_id, request: gr.Request):
+        who, refusal = editor(request)
+        if who is None:
+            return gr.update(visible=False), "", refusal
         document = _document(bot, document_id)
         if document is None:
             return gr.update(visible=False), "", "Choose a document to remove first."
-        text = f"Remove <b>{as_text(document.name)}</b> ({document.passages} passages)?"
+        passages = f"{document.passages} passage{'' if document.passages == 1 else 's'}"
+        text = f"Remove <b>{as_text(document.name)}</b> ({passages})?"
         return gr.update(visible=True), text, ""
 
     def remove_document(document_id, chosen, request: gr.Request):
-        if not may_edit(settings, request):
-            return gr.update(visible=False), ONLY_EDITORS, *_listings(bot, chosen)
-        said = _remove(bot, document_id, user_name(request))
-        return gr.update(visible=False), said, *_listings(bot, chosen)
+        who, refusal = editor(request)
+        if who is None:
+            return gr.update(visible=False), refusal, *unchanged
+        said = _remove(bot, document_id, who.name)
+        return gr.update(visible=False), said, *_listings(bot, chosen, who)
 
     remove.click(ask_to_confirm, doomed, [confirmation, question_to_confirm, added])
     confirm.click(remove_document, [doomed, scope], [confirmation, added, *listings])
@@ -91,26 +115,36 @@ def library_tab(app: gr.Blocks, settings: Settings, bot: Chatbot, scope: gr.Drop
     def on_load(request: gr.Request):
         # Another process may have changed the library since the page was built; the
         # library's list and controls are there for editors only.
-        editor = may_edit(settings, request)
-        shown = (gr.update(visible=editor), gr.update(visible=not editor))
-        return *_listings(bot, ()), *shown
+        who = page_visitor(access, request)
+        if who is None:
+            return *unchanged, gr.update(visible=False), gr.update(visible=True)
+        shown = (gr.update(visible=who.may_edit), gr.update(visible=not who.may_edit))
+        return *_listings(bot, (), who), *shown
 
     app.load(on_load, None, [*listings, library_controls, readers_note])
 
 
-def _listings(bot: Chatbot, chosen):
-    """The library table and the document choices of the remove and scope controls; the
-    documents `chosen` as the scope stay chosen while they are in the library."""
+def _listings(bot: Chatbot, chosen, who: Visitor):
+    """The library table and the document choices of the remove and scope controls, as
+    `who` may see them; the documents `chosen` as the scope stay chosen while they are in
+    the library."""
     documents = bot.store.documents()
     names = [d.name for d in documents]
-    # A name two folders share is told apart by its path.
-    choices = [
-        (d.name if names.count(d.name) == 1 else f"{d.name} ({d.path})", d.id) for d in documents
-    ]
-    rows = [[d.name, d.passages, d.chars, d.ingested_at, d.added_by, d.path] for d in documents]
+
+    def label(d: Document) -> str:
+        # A name two folders share is told apart by its path (for editors) or its id.
+        if names.count(d.name) == 1:
+            return d.name
+        return f"{d.name} ({d.path if who.may_edit else d.id[:8]})"
+
+    choices = [(label(d), d.id) for d in documents]
     ids = {d.id for d in documents}
     still = [i for i in chosen or () if i in ids]
-    return rows, gr.update(choices=choices, value=None), gr.update(choices=choices, value=still)
+    scope = gr.update(choices=choices, value=still)
+    if not who.may_edit:
+        return [], gr.update(choices=[], value=None), scope
+    rows = [[d.name, d.passages, d.chars, d.ingested_at, d.added_by, d.path] for d in documents]
+    return rows, gr.update(choices=choices, value=None), scope
 
 
 def _document(bot: Chatbot, document_id: str | None):
@@ -151,36 +185,70 @@ def upload_target(folder: Path, name: str, content: bytes) -> Path:
     raise RagError(f"too many uploads named {name}")
 
 
-def _add_documents(bot: Chatbot, settings: Settings, uploaded, user: str) -> str:
-    """Copy uploads into the data directory's uploads folder and ingest that folder."""
-    from ingest.pipeline import ingest, writing  # noqa: PLC0415
+def _add_documents(bot: Chatbot, settings: Settings, uploaded, user: str) -> tuple[str, int]:
+    """Copy uploads into the data directory's uploads folder and ingest them, as one change:
+    a file lands in the library with its audit line under `user`, or leaves nothing behind.
+    What to tell the uploader, and how many files were added."""
+    from ingest.pipeline import document_id, ingest, writing  # noqa: PLC0415
 
     if not uploaded:
-        return "Choose one or more files first."
+        return "Choose one or more files first.", 0
     folder = settings.uploads_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    refused, copied = [], 0
+    refused, accepted = [], []
+    for item in uploaded:
+        path = Path(item if isinstance(item, str) else item.name)
+        if reason := _refusal(path, settings):
+            refused.append(f"{path.name}: {reason}")
+        else:
+            accepted.append(path)
+    if not accepted:
+        return "\n".join(f"⚠ not added: {line}" for line in refused), 0
+    created: list[Path] = []
     try:
-        # The writer's lock first: a file copied into uploads/ is ingested by this upload,
-        # never left for the next uploader's ingest to record under their name.
+        # The writer's lock first: nothing is in uploads/ that this upload did not ingest.
         with writing(settings):
-            for item in uploaded:
-                path = Path(item if isinstance(item, str) else item.name)
-                if path.suffix.lower() not in UPLOAD_TYPES:
-                    refused.append(f"{path.name}: only {', '.join(UPLOAD_TYPES)} files")
-                elif path.stat().st_size > settings.max_upload_bytes:
-                    refused.append(f"{path.name}: larger than {settings.max_upload_bytes:,} bytes")
-                else:
-                    content = path.read_bytes()
-                    shutil.copy(path, upload_target(folder, safe_name(path.name), content))
-                    copied += 1
-            if not copied:
-                return "\n".join(f"⚠ not added: {line}" for line in refused)
+            folder.mkdir(parents=True, exist_ok=True)
+            targets = []
+            for path in accepted:
+                content = path.read_bytes()
+                target = upload_target(folder, safe_name(path.name), content)
+                if not target.exists():
+                    _write_new(target, content)
+                    created.append(target)
+                targets.append(target)
             report = ingest(
-                [folder], settings, store=bot.store, user=user, action="upload", locked=True
+                targets, settings, store=bot.store, user=user, action="upload", locked=True
             )
-    except RagError as error:
-        return f"⚠ {error}"
-    bot.retriever.refresh()
+            stored = bot.store.content_hashes([document_id(t) for t in created])
+            for target in created:
+                if document_id(target) not in stored:  # skipped: it leaves nothing behind
+                    target.unlink(missing_ok=True)
+    except BaseException as error:
+        for target in created:
+            target.unlink(missing_ok=True)
+        if not isinstance(error, RagError):
+            raise
+        return f"⚠ {error}", 0
+    finally:
+        bot.retriever.refresh()
     lines = [f"Added. {report.summary()}"] + [f"skipped {s}" for s in report.skipped + refused]
-    return "\n".join(lines)
+    return "\n".join(lines), report.files_seen
+
+
+def _refusal(path: Path, settings: Settings) -> str | None:
+    """Why an upload is refused before anything is done with it, or None."""
+    if path.suffix.lower() not in UPLOAD_TYPES:
+        return f"only {', '.join(UPLOAD_TYPES)} files"
+    size = path.stat().st_size
+    if size == 0:
+        return "the file is empty"
+    if size > settings.max_upload_bytes:
+        return f"larger than {settings.max_upload_bytes:,} bytes"
+    return None
+
+
+def _write_new(target: Path, content: bytes) -> None:
+    """Write a file whole or not at all: a crash never leaves half an upload to ingest."""
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_bytes(content)
+    partial.replace(target)

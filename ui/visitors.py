@@ -1,29 +1,20 @@
-"""Who is on the page: the signed-in user (or the visitor's address), and what they may do."""
+"""Who is on the page, decided on every event from the users file as it is now
+(rag/access/policy.py): the signed-in user if they still exist, or the person at this
+machine where nobody signs in."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from rag.access.users import EDITOR, users_at
-from rag.settings import Settings
+from rag.access.policy import Access, Visitor
+
+# Said when an event comes from a session that may no longer be served.
+SIGN_IN_AGAIN = "⚠ Please reload the page and sign in: this session is no longer signed in."
 
 
-def may_edit(settings: Settings, request: gr.Request | None) -> bool:
-    """Editors, or everyone where nobody signs in (a page on this machine only)."""
-    users = users_at(settings.users_file).all()
-    if not users:
-        return True
-    user = users.get(getattr(request, "username", None) or "")
-    return user is not None and user.role == EDITOR
-
-
-def user_name(request: gr.Request | None) -> str:
-    """Who did it, for the audit log: the signed-in user, or the page without sign-in."""
-    return getattr(request, "username", None) or "page (no sign-in)"
-
-
-def visitor(request: gr.Request | None) -> str:
-    """Whom a limit counts: the signed-in user, else the visitor's address."""
-    name = getattr(request, "username", None)
+def page_visitor(access: Access, request: gr.Request | None) -> Visitor | None:
+    """Who sent this event, or None when it must not be served."""
     client = getattr(request, "client", None)
-    return name or (client.host if client else "unknown")
+    return access.page_visitor(
+        getattr(request, "username", None), client.host if client else "unknown"
+    )

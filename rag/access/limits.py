@@ -14,21 +14,32 @@ class RateLimit:
     def __init__(self, limit: int, window: float, clock=time.monotonic):
         self.limit, self.window, self.clock = limit, window, clock
         self._events: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def allow(self, key: str) -> bool:
         """Count one event for `key`; False (and not counted) when it would exceed the limit."""
-        if self.limit <= 0:
+        with self._lock:
+            if self.room(key) < 1:
+                return False
+            self.spend(key, 1)
             return True
+
+    def room(self, key: str) -> int:
+        """How many more events `key` may have now (a large number when there is no limit)."""
+        if self.limit <= 0:
+            return 1 << 30
         now = self.clock()
         with self._lock:
             events = self._events[key]
             while events and events[0] <= now - self.window:
                 events.popleft()
-            if len(events) >= self.limit:
-                return False
-            events.append(now)
-            return True
+            return self.limit - len(events)
+
+    def spend(self, key: str, n: int) -> None:
+        """Count `n` events done by `key` (what was done, after checking `room`)."""
+        if self.limit > 0:
+            with self._lock:
+                self._events[key].extend([self.clock()] * n)
 
 
 def questions_message(limit: int) -> str:

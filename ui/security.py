@@ -1,21 +1,39 @@
 """Security headers for the page and the API, as ASGI middleware.
 
 Every response gets `X-Content-Type-Options: nosniff`, `Referrer-Policy` and a
-Content-Security-Policy; session cookies are HttpOnly and SameSite=Lax. The page's policy
-allows only the scripts the app itself serves: its files, and its own inline scripts by hash,
-computed from each HTML response, so no inline script or event handler that came from a
-document can run even if it ever reached the page unescaped.
+Content-Security-Policy; session cookies are HttpOnly and SameSite=Lax.
+
+The page's policy allows scripts from the app's own files ('self') and exactly the app's own
+inline scripts, decided once, from the app rather than from each response:
+- ours (ui/render.py's CITATION_CLICKS), by its hash, computed once;
+- Gradio's, which carry per-request values (its config, the URL the page was reached at):
+  an inline script is allowed only if it is one of the inline scripts of Gradio's page
+  template, read once at start, with each template slot filled by a JSON value (what
+  Gradio's `toorjson` writes there). Any other inline script in a response, and every inline
+  event handler, is refused by the browser.
+'unsafe-eval' stays: Gradio 6's HTML component (the sources panel) renders its template
+and runs its `js_on_load` with `new Function`, and without it the panel stays empty (seen in
+Chromium: "EvalError: Evaluating a string as JavaScript violates ... 'unsafe-eval'"). It
+lets the app's own scripts evaluate strings; it does not let any inline script run that is
+not the app's. Our own script is a plain <script> in the page's head, not Gradio's `js=`
+(which is evaluated too).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
+from functools import cache
+from pathlib import Path
 
 from starlette.datastructures import MutableHeaders
 
+from ui.render import CITATION_CLICKS
+
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+_SLOT = re.compile(r"\{\{.*?\}\}", re.S)
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-eval' {hashes}; "
@@ -23,17 +41,52 @@ PAGE_POLICY = (
     "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
+# The page's own script, as the page's <head> carries it (ui/app.py).
+OWN_SCRIPT = f"({CITATION_CLICKS.strip()})();"
+OWN_HEAD = f"<script>{OWN_SCRIPT}</script>"
+
+
+def _hash(body: bytes) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(body).digest()).decode() + "'"
+
+
+@cache
+def _gradio_scripts() -> tuple[re.Pattern, ...]:
+    """Gradio's page template's inline scripts, each slot a capture group (read once)."""
+    import gradio  # noqa: PLC0415
+
+    template = Path(gradio.__file__).parent / "templates" / "frontend" / "index.html"
+    patterns = []
+    for body in _INLINE_SCRIPT.findall(template.read_bytes()):
+        parts = _SLOT.split(body.decode("utf-8"))
+        patterns.append(re.compile("(.*?)".join(re.escape(p) for p in parts), re.S))
+    return tuple(patterns)
+
+
+def _is_gradios(body: str) -> bool:
+    for pattern in _gradio_scripts():
+        match = pattern.fullmatch(body)
+        if match and all(_is_json(slot) for slot in match.groups()):
+            return True
+    return False
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def page_policy(html: bytes) -> str:
-    """The page's policy: the app's own inline scripts allowed by their SHA-256, nothing else."""
-    hashes = sorted(
-        {
-            "'sha256-" + base64.b64encode(hashlib.sha256(body).digest()).decode() + "'"
-            for body in _INLINE_SCRIPT.findall(html)
-        }
-    )
-    return PAGE_POLICY.format(hashes=" ".join(hashes))
+    """The page's policy for one HTML response: its hashes are those of our own script and
+    of the inline scripts that are Gradio's template's (see the module docstring)."""
+    hashes = {_hash(OWN_SCRIPT.encode())}
+    for body in _INLINE_SCRIPT.findall(html):
+        if _is_gradios(body.decode("utf-8", "replace")):
+            hashes.add(_hash(body))
+    return PAGE_POLICY.format(hashes=" ".join(sorted(hashes)))
 
 
 class SecurityHeaders:

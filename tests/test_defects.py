@@ -187,10 +187,11 @@ def test_a_refused_upload_leaves_nothing_in_the_uploads_folder(tmp_path):
     # The ingest is refused before the bot is used: no model or store is needed for it.
     bot = SimpleNamespace(store=None, settings=settings)
     with writing(settings):
-        said = _add_documents(bot, settings, [str(upload)], "ada")
+        said, added = _add_documents(bot, settings, [str(upload)], "ada")
     assert (
         said == f"⚠ another ingest is writing to {settings.home}; wait for it to finish and retry"
     )
+    assert added == 0
     assert list(settings.uploads_dir.glob("*")) == []
 
 

@@ -129,12 +129,17 @@ def test_a_reader_can_ask_but_not_add_or_remove_documents(ui_url, home, tmp_path
     reader = client(ui_url, "rita")
     note = tmp_path / "poison.md"
     note.write_text("The castle of Brenmoor was built by aliens in 1999.\n")
-    said, rows, *_ = reader.predict([handle_file(str(note))], [], api_name="/add_documents")
-    assert said == "⚠ Only editors may add or remove documents."
-    assert all("poison" not in row[0] for row in rows["data"])
+    # Not even the file reaches the server: Gradio's upload route is for editors only.
+    with pytest.raises(httpx.HTTPStatusError, match="403"):
+        reader.predict([handle_file(str(note))], [], api_name="/add_documents")
     (seed,) = json.loads(rag("docs", "list", "--json", home=home).stdout)
-    said = reader.predict(seed["id"], [], api_name="/remove_document")[0]
-    assert said == "⚠ Only editors may add or remove documents."
+    # Refused by the handler, or already by Gradio: a reader's list of documents to remove
+    # is empty, so none may be named in it.
+    try:
+        said = reader.predict(seed["id"], [], api_name="/remove_document")[0]
+    except Exception as error:  # noqa: BLE001 - gradio_client raises its own AppError
+        said = str(error)
+    assert "Only editors" in said or "not in the list of choices" in said
     assert [d["id"] for d in json.loads(rag("docs", "list", "--json", home=home).stdout)] == [
         seed["id"]
     ]

@@ -226,11 +226,12 @@ def _add_documents(bot: Chatbot, settings: Settings, uploaded, user: str) -> tup
     except BaseException as error:
         for target in created:
             target.unlink(missing_ok=True)
+        if created:  # an ingest that began may have changed the library before it failed
+            bot.retriever.refresh()
         if not isinstance(error, RagError):
             raise
         return f"⚠ {error}", 0
-    finally:
-        bot.retriever.refresh()
+    bot.retriever.refresh()
     lines = [f"Added. {report.summary()}"] + [f"skipped {s}" for s in report.skipped + refused]
     return "\n".join(lines), report.files_seen
 

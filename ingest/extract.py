@@ -24,9 +24,23 @@ def extract(path: Path, max_expanded: int) -> str:
     """The raw text of a PDF or Word file."""
     if path.suffix.lower() == ".docx":
         return _docx(path, max_expanded)
-    from pypdf import PdfReader  # noqa: PLC0415 - the child reads one kind of file
+    from pypdf import PdfReader, overwrite_configuration  # noqa: PLC0415 - one kind of file
 
-    return page_text([page.extract_text() or "" for page in PdfReader(path).pages])
+    # pypdf bounds what each stream may expand to (75 MB each by default): ours instead.
+    overwrite_configuration(
+        **{
+            f"{kind}_maximum_output_length": max_expanded
+            for kind in ("zlib", "lzw", "run_length", "jbig2", "brotli")
+        },
+        array_based_stream_maximum_output_length=max_expanded,
+        maximum_declared_stream_length=max_expanded,
+    )
+    from pypdf.errors import LimitReachedError  # noqa: PLC0415
+
+    try:
+        return page_text([page.extract_text() or "" for page in PdfReader(path).pages])
+    except LimitReachedError:
+        raise Refused(f"its contents expand past the {max_expanded:,}-byte limit") from None
 
 
 def _docx(path: Path, max_expanded: int) -> str:

@@ -89,7 +89,7 @@ def ingest(
     with contextlib.nullcontext() if locked else writing(settings):
         store = store or PassageStore(settings)
         report = IngestReport()
-        _sweep_orphans(store, report)
+        _sweep_orphans(store, settings, report)
         for path in paths:
             _ingest_root(Path(path), store, settings, report, progress, change)
         report.total_passages = store.count()
@@ -178,17 +178,31 @@ def _ingest_root(
         store.touch()
 
 
-def _sweep_orphans(store: PassageStore, report: IngestReport) -> None:
-    """Passages of documents whose ingest was killed before their text was saved: nothing
-    lists them and their files may be gone, so they are removed now."""
+def _sweep_orphans(store: PassageStore, settings: Settings, report: IngestReport) -> None:
+    """What an ingest killed mid-write left that nothing lists: passages of a document whose
+    text was never saved, and passages (and sentence vectors) of a new version of a document
+    whose saved text is still the old one. Their files may be gone, so no later ingest of
+    them would mend it: they are removed now."""
     pending = store.pending()
     if not pending:
         return
-    saved = store.content_hashes(pending)
+    saved = store.saved_documents(pending)
+    texts = store.document_texts(list(saved))
     for doc_id in pending:
-        if doc_id not in saved:
-            report.passages_deleted += len(store.passage_ids(doc_id))
+        stored = store.passage_ids(doc_id)
+        if doc_id not in saved or doc_id not in texts:
+            report.passages_deleted += len(stored)
             store.delete_document(doc_id)
+            continue
+        read = _Read(saved[doc_id], texts[doc_id].text, [], texts[doc_id].sentences)
+        # Ids come from content: the saved text's own passages are exactly these.
+        kept = {
+            p.id for p in _passages(read.document.name, read.text, doc_id, read.sentences, settings)
+        }
+        extra = sorted(stored - kept)
+        store.delete_passages(extra)
+        store.drop_sentence_vectors(doc_id, keep={sid for sid, _ in _statements(read)})
+        report.passages_deleted += len(extra)
     store.mark_pending([])
 
 
@@ -216,14 +230,7 @@ def _read_all(
             continue
         doc_id = document_id(file)
         sentences = sentence_table(text)
-        passages = split_passages(
-            name,
-            text,
-            settings.chunk_chars,
-            settings.chunk_overlap_sentences,
-            doc_id,
-            [(start, end) for _, _, start, end in sentences],
-        )
+        passages = _passages(name, text, doc_id, sentences, settings)
         document = Document(
             id=doc_id,
             name=name,
@@ -235,6 +242,19 @@ def _read_all(
         )
         documents[doc_id] = _Read(document, text, passages, sentences)
     return documents, unreadable
+
+
+def _passages(
+    name: str, text: str, doc_id: str, sentences: tuple[SentenceSpan, ...], settings: Settings
+) -> list[Passage]:
+    return split_passages(
+        name,
+        text,
+        settings.chunk_chars,
+        settings.chunk_overlap_sentences,
+        doc_id,
+        [(start, end) for _, _, start, end in sentences],
+    )
 
 
 def _write(

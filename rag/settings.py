@@ -61,8 +61,8 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(20_000_000, description="Largest file ingested.")
     max_expanded_bytes: int = Field(
         100_000_000,
-        description="Most a PDF's or Word file's compressed contents may expand to; beyond, "
-        "the file is skipped unread.",
+        description="Most a Word file's zip, or any one stream of a PDF, may expand to; "
+        "beyond, the file is skipped.",
     )
     read_seconds: float = Field(
         60.0, description="Longest a PDF or Word file may take to read; beyond, it is skipped."

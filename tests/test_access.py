@@ -64,6 +64,47 @@ def test_beyond_loopback_nobody_is_served_anonymously_whatever_the_users_file(us
     assert Access(users, exposed=True, insecure=True).page_visitor(None, "10.0.0.9")
 
 
+def test_once_sign_in_is_on_emptying_the_users_file_opens_nothing(users):
+    access = Access(users, exposed=False)  # started open, as `make run` starts it
+    users.add("rita", "reader", PASSWORD)
+    assert access.page_visitor(None, "127.0.0.1") is None
+    users.remove("rita")
+    assert access.page_visitor(None, "127.0.0.1") is None
+
+
+@pytest.mark.parametrize("content", ["[]", "null", '{"users": 5}', '{"users": [{"name": "x"}]}'])
+def test_a_users_file_of_another_shape_is_one_line_that_locks_everyone_out(users, content):
+    from rag.errors import RagError
+
+    users.path.write_text(content)
+    with pytest.raises(RagError, match="cannot read the users file"):
+        Access(users, exposed=False)
+
+
+def test_wrong_passwords_lock_the_name_for_a_while(users):
+    now = [0.0]
+    users.add("rita", "reader", PASSWORD)
+    access = Access(users, exposed=False, clock=lambda: now[0])
+    assert all(not access.password_ok("rita", "wrong-guess") for _ in range(5))
+    # Locked: even the right password is refused unchecked, for a minute.
+    assert not access.password_ok("rita", PASSWORD)
+    now[0] += 61
+    assert access.password_ok("rita", PASSWORD)
+    assert access.password_ok("rita", PASSWORD)  # a success clears the count
+
+
+def test_readers_cannot_confirm_a_guessed_path_by_naming_it():
+    from rag.errors import UnknownDocument
+    from rag.library.catalog import for_readers, scope_of
+    from rag.types import Document
+
+    documents = [Document("d1", "docs/a.md", "/srv/secret/docs/a.md", 3, 90, "t", "ann")]
+    assert scope_of(documents, ["/srv/secret/docs/a.md"]) == {"d1"}
+    with pytest.raises(UnknownDocument):
+        scope_of(for_readers(documents), ["/srv/secret/docs/a.md"])
+    assert scope_of(for_readers(documents), ["docs/a.md"]) == {"d1"}
+
+
 def test_an_empty_api_key_is_an_error_not_no_key(tmp_path):
     with pytest.raises(ValueError, match="empty"):
         Settings(home=tmp_path, api_key="")
@@ -180,6 +221,38 @@ def _encrypted_pdf() -> bytes:
 
 
 DOCUMENT_PART = "word/document.xml"
+
+
+def _expanding_pdf(padding: int) -> bytes:
+    """A one-page PDF whose Flate content stream shows one sentence, then `padding` spaces:
+    a few kilobytes on disk."""
+    import zlib
+
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, StreamObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(300, 300)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    fonts = DictionaryObject({NameObject("/F1"): font})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    stream = StreamObject()
+    stream._data = zlib.compress(
+        b"BT /F1 12 Tf 72 200 Td (Wombats are marsupials.) Tj ET" + b" " * padding
+    )
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 BROKEN = {
     "corrupt-deflate.docx": lambda: _corrupt_deflate(_docx_bytes(), DOCUMENT_PART),
     # Compression method 99 (AES) in both headers.
@@ -190,6 +263,7 @@ BROKEN = {
     ),
     "expands-too-far.docx": _bomb,
     "encrypted.pdf": _encrypted_pdf,
+    "expands-too-far.pdf": lambda: _expanding_pdf(30_000_000),
     "truncated.pdf": lambda: b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R",
 }
 
@@ -204,8 +278,18 @@ def test_a_file_its_parser_cannot_read_is_named_in_one_line(tmp_path, name):
         read_document(path, 10**8, ReadLimits(expanded_bytes=10_000_000))
     said = str(refused.value)
     assert said.startswith(f"{name}: ") and "\n" not in said, said
-    if name == "expands-too-far.docx":
-        assert "over the 10,000,000-byte limit" in said
+    if name.startswith("expands-too-far"):
+        assert "10,000,000-byte limit" in said
+
+
+def test_a_pdf_within_the_expansion_limit_is_read(tmp_path):
+    from ingest.readers import ReadLimits, read_document
+
+    path = tmp_path / "small.pdf"
+    path.write_bytes(_expanding_pdf(1_000_000))
+    assert read_document(path, 10**8, ReadLimits(expanded_bytes=10_000_000)) == (
+        "Wombats are marsupials."
+    )
 
 
 def test_a_file_that_takes_too_long_to_read_is_skipped_at_the_time_limit(tmp_path):
@@ -245,3 +329,37 @@ def test_passages_of_a_killed_ingest_are_swept_by_the_next(tmp_path, monkeypatch
     report = ingest([second], settings, progress=False)
     assert report.passages_deleted == 1
     assert [d.name for d in store.documents()] == ["second/tram.md"] and store.count() == 1
+
+
+@pytest.mark.integration
+def test_a_new_version_killed_mid_write_leaves_only_the_saved_versions_passages(
+    tmp_path, monkeypatch
+):
+    from ingest.pipeline import ingest
+    from rag.library.store import PassageStore
+
+    settings = Settings(home=tmp_path / "home", chunk_chars=120)
+    folder, other = tmp_path / "docs", tmp_path / "other"
+    folder.mkdir(), other.mkdir()
+    note = folder / "ferry.md"
+    note.write_text("The harbour ferry leaves at nine. It returns at noon. It carries bikes.\n")
+    (other / "tram.md").write_text("The hill tram climbs two hundred metres in four minutes.\n")
+    ingest([folder], settings, progress=False)
+    (document,) = PassageStore(settings).documents()
+    note.write_text(
+        "The new ferry timetable starts in May. Boats leave every hour from eight. "
+        "The last boat returns at ten in the evening. Bicycles ride free on weekdays.\n"
+    )
+
+    def killed(*args, **kwargs):  # a kill after the new passages, before the new text
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(PassageStore, "save_document", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([folder], settings, progress=False)
+    monkeypatch.undo()
+    store = PassageStore(settings)
+    assert len(store.passage_ids(document.id)) > document.passages  # new ones, unlisted
+    note.unlink()  # gone, so no ingest of it will mend this
+    ingest([other], settings, progress=False)
+    assert len(store.passage_ids(document.id)) == document.passages

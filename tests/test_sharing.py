@@ -16,16 +16,22 @@ from tests.gradio_http import PageClient
 from tests.servers import free_port, running
 
 pytestmark = pytest.mark.integration
-PASSWORDS = {"rita": "reader-pass-1", "eddie": "editor-pass-1", "carl": "carl-pass-12"}
-ROLES = {"rita": "reader", "eddie": "editor", "carl": "reader"}
+PASSWORDS = {
+    "rita": "reader-pass-1",
+    "eddie": "editor-pass-1",
+    "carl": "carl-pass-12",
+    "dora": "dora-pass-12",
+    "quinn": "quinn-pass-12",
+}
+ROLES = {"rita": "reader", "eddie": "editor", "carl": "reader", "dora": "reader", "quinn": "reader"}
 MAX_FILES, PER_HOUR, QUESTIONS = 2, 3, 3
 QUESTION = "What title was Liu Jun given at Tsinghua?"
 
 
-def add_user(home: Path, name: str) -> str:
+def add_user(home: Path, name: str, password: str | None = None) -> str:
     added = rag(
         "users", "add", name, "--role", ROLES[name], "--password-stdin",
-        home=home, stdin=PASSWORDS[name] + "\n",
+        home=home, stdin=(password or PASSWORDS[name]) + "\n",
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     return added.stdout.split("(shown only now): ")[1].strip()
@@ -46,6 +52,7 @@ def page(page_home):
         "RAG_MAX_UPLOAD_FILES": str(MAX_FILES),
         "RAG_UPLOADS_PER_HOUR": str(PER_HOUR),
         "RAG_MAX_UPLOAD_BYTES": "200000",
+        "RAG_QUESTIONS_PER_MINUTE": str(QUESTIONS),
     }
     command = [sys.executable, "-m", "ui.cli", "ui", "--port", str(port)]
     with running(command, f"http://127.0.0.1:{port}/", page_home / "ui.log", env=env):
@@ -82,6 +89,54 @@ def test_a_removed_users_session_ends_at_once(signed_up, page_home):
     assert rag("users", "remove", "carl", home=page_home).returncode == 0
     assert carl.config().status_code == 401
     assert carl.call(ask, [QUESTION, [], [], [], "extractive", []]) == 401
+
+
+def test_a_session_belongs_to_the_password_it_signed_in_with(signed_up, page_home):
+    add_user(page_home, "dora")
+    dora = signed_in(signed_up, "dora")
+    assert dora.config().status_code == 200
+    # Removed and added again, or given a new password: the old session is over either way.
+    assert rag("users", "remove", "dora", home=page_home).returncode == 0
+    add_user(page_home, "dora", password="another-pass-34")
+    assert dora.config().status_code == 401
+    assert PageClient(signed_up, "dora", "another-pass-34").config().status_code == 200
+
+
+def test_questions_refused_on_the_page_never_count(signed_up, page_home):
+    add_user(page_home, "quinn")
+    quinn = signed_in(signed_up, "quinn")
+    ask = next(e["id"] for e in quinn.events() if e["api_name"] == "ask")
+
+    def status(question: str) -> str:
+        return json.dumps(quinn.call(ask, [question, [], [], [], "extractive", []]))
+
+    for _ in range(QUESTIONS):
+        assert "in the last minute" not in status("   ")
+    said = [status(QUESTION) for _ in range(QUESTIONS + 1)]
+    assert all("Tsinghua" in s for s in said[:QUESTIONS])
+    assert "You have asked 3 questions in the last minute" in said[QUESTIONS]
+
+
+def test_no_request_to_the_page_may_be_larger_than_allowed(signed_up):
+    reader = signed_in(signed_up, "rita")
+    body = b'{"data": ["' + b"a" * 9_000_000 + b'"], "fn_index": 8, "session_hash": "x"}'
+    huge = reader.http.post(
+        "/gradio_api/queue/join", content=body, headers={"content-type": "application/json"}
+    )
+    assert huge.status_code == 413
+
+
+def test_an_unreadable_users_file_is_one_line_on_the_page_too(signed_up, page_home):
+    users = page_home / "users.json"
+    kept = users.read_bytes()
+    try:
+        users.write_text("{not json")
+        response = httpx.post(f"{signed_up}/login", data={"username": "rita", "password": "x"})
+        assert response.status_code == 503
+        assert response.text.startswith("cannot read the users file")
+    finally:
+        users.write_bytes(kept)
+    assert signed_in(signed_up, "rita").config().status_code == 200
 
 
 def _documents(home: Path) -> list[dict]:
@@ -237,6 +292,35 @@ def test_refused_requests_are_errors_in_openais_shape_and_never_count(api, api_h
         for _ in range(QUESTIONS + 1)
     ]
     assert [r.status_code for r in asked] == [200] * QUESTIONS + [429]
+
+
+def test_no_body_is_read_before_its_size_is_checked(api):
+    # No key at all: refused for its size before anything else reads it.
+    huge = httpx.post(
+        f"{api}/v1/answer",
+        content=b'{"question": "' + b"a" * 9_000_000 + b'"}',
+        headers={"content-type": "application/json"},
+        timeout=60,
+    )
+    assert huge.status_code == 413
+
+
+def test_readers_scope_questions_by_name_never_by_server_path(api, api_home):
+    editor = httpx.get(f"{api}/v1/library", headers=bearer(api_home, "eddie")).json()
+    (seed,) = editor["documents"]
+
+    def scoped(name: str, to: str) -> int:
+        body = {"question": QUESTION, "documents": [to]}
+        asked = httpx.post(f"{api}/v1/answer", json=body, headers=bearer(api_home, name))
+        return asked.status_code, asked.text
+
+    # A right guess of the server path is told apart from a wrong one in nothing.
+    wrong = seed["path"].replace(".txt", "-not.txt")
+    right_guess, wrong_guess = scoped("rita", seed["path"]), scoped("rita", wrong)
+    assert right_guess[0] == wrong_guess[0] == 400
+    assert right_guess[1].replace(seed["path"], wrong) == wrong_guess[1]
+    assert scoped("rita", seed["name"])[0] == 200
+    assert scoped("eddie", seed["path"])[0] == 200
 
 
 def test_an_unreadable_users_file_locks_everyone_out_with_one_line(api, api_home):

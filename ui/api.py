@@ -34,10 +34,11 @@ from rag.access.users import EDITOR, is_loopback, users_at
 from rag.answering.condense import condense
 from rag.engine import Chatbot, validate_question
 from rag.errors import IngestBusy, InvalidInput, RagError
-from rag.library.catalog import named_documents, scope_of
+from rag.library.catalog import for_readers, named_documents, scope_of
 from rag.llm.backends import llm_available
 from rag.settings import Settings
 from rag.types import Answer
+from ui.bodies import BodyLimit
 from ui.owner import Ownership, url_for
 from ui.ports import bind, listen
 from ui.security import SecurityHeaders
@@ -130,7 +131,8 @@ def create_api(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        middleware=[Middleware(SecurityHeaders)],
+        # The body's size first: FastAPI reads a body whole before any key is checked.
+        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit)],
     )
     questions = RateLimit(settings.questions_per_minute, 60)
 
@@ -242,7 +244,7 @@ def create_api(
         for readers."""
         listed = [asdict(d) for d in bot.store.documents()]
         if not who.may_edit:
-            listed = [{k: d[k] for k in READER_FIELDS} for d in listed]
+            listed = [{k: d[k] for k in READER_FIELDS} for d in listed]  # see for_readers
         return {"documents": listed}
 
     @api.post("/v1/library/ingest")
@@ -288,7 +290,9 @@ def create_api(
     ) -> Answer:
         try:
             validate_question(question, settings)
-            scope = scope_of(bot.store.documents(), documents) if documents else frozenset()
+            listed = bot.store.documents()
+            listed = listed if who.may_edit else for_readers(listed)
+            scope = scope_of(listed, documents) if documents else frozenset()
             count_question(who)
             with answering:
                 return bot.answer(question, history, mode=mode, scope=scope)

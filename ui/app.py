@@ -29,6 +29,7 @@ from rag.llm.verify import ECHOED
 from rag.settings import Settings
 from rag.types import Answer
 from ui.api import serve_in_background
+from ui.bodies import BodyLimit
 from ui.gate import SessionGate
 from ui.library import library_tab
 from ui.owner import Ownership, url_for
@@ -132,7 +133,9 @@ def build_app(settings: Settings, bot: Chatbot, access: Access) -> gr.Blocks:
             if who is None:
                 yield messages, message, _status(SIGN_IN_AGAIN), gr.skip(), past, history, gr.skip()
                 return
-            if not questions_limit.allow(who.name):
+            # Only a question that will be answered counts (_respond says what is wrong
+            # with any other).
+            if _acceptable(message, settings) and not questions_limit.allow(who.name):
                 note = _status(questions_message(settings.questions_per_minute))
                 yield messages, message, note, gr.skip(), past, history, gr.skip()
                 return
@@ -217,6 +220,14 @@ def _respond(bot: Chatbot, message, messages, history, past, mode, scope: frozen
         [*history, answer.standalone_question],
         gr.update(value=_export(bot.settings, answers), visible=True),
     )
+
+
+def _acceptable(message, settings: Settings) -> bool:
+    try:
+        validate_question(message or "", settings)
+    except RagError:
+        return False
+    return True
 
 
 def _status(text: str):
@@ -353,18 +364,17 @@ def _launch(app: gr.Blocks, settings: Settings, access: Access, host: str, port:
     # loopback, so a visitor behind no proxy could claim any address and a fresh limit).
     os.environ["FORWARDED_ALLOW_IPS"] = settings.trusted_proxies.strip()
     # Sign-in is decided per request (ui/gate.py), so Gradio is launched without `auth`.
-    gate = Middleware(
-        SessionGate,
-        access=access,
-        max_body_bytes=settings.max_upload_files * settings.max_upload_bytes + 1_000_000,
-    )
+    gate = Middleware(SessionGate, access=access)
+    # One upload carries at most this much, form overhead included; other requests far less.
+    upload = settings.max_upload_files * settings.max_upload_bytes + 1_000_000
+    bodies = Middleware(BodyLimit, larger={"/gradio_api/upload": upload})
     app.launch(
         server_name=host,
         server_port=port,
         share=False,
         css=CSS,
         head=OWN_HEAD,
-        app_kwargs={"middleware": [Middleware(SecurityHeaders), gate]},
+        app_kwargs={"middleware": [Middleware(SecurityHeaders), bodies, gate]},
         max_file_size=settings.max_upload_bytes,
         show_error=False,
         blocked_paths=[str(settings.store_dir)],

@@ -3,8 +3,10 @@
 Gradio decides at launch whether its page asks for sign-in and keeps every session it ever
 signed in. Here, each request first brings Gradio in line with the users file as it is now
 (rag/access/policy.py): sign-in is asked for as soon as anyone is signed up (or always, on
-a page beyond this machine), a session whose user was removed ends at once, only editors may
-post files to Gradio's upload route, and no request body may be larger than one upload.
+a page beyond this machine), a session ends at once when its user is removed or their
+password changes (a session belongs to the password it signed in with), and only editors
+may post files to Gradio's upload route. (Body sizes are limited in front of it:
+ui/bodies.py.)
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ _UPLOAD_ROUTE = "/gradio_api/upload"
 class SessionGate:
     """Wraps Gradio's ASGI app (its `App`, which `scope["app"]` is inside its middleware)."""
 
-    def __init__(self, app, access: Access, max_body_bytes: int):
+    def __init__(self, app, access: Access):
         self.app = app
         self.access = access
-        self.max_body_bytes = max_body_bytes
+        self._signed_with: dict[str, str] = {}  # session token -> password hash it began with
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
@@ -32,51 +34,35 @@ class SessionGate:
         gradio = scope["app"]
         connection = HTTPConnection(scope)
         try:
+            self.access.users.all()  # an unreadable users file stops every request here
             # Gradio reads `auth` on every request: None serves without sign-in.
             gradio.auth = self.access.password_ok if self.access.sign_in_required() else None
             user = self._session_user(gradio, connection)
             client = connection.client.host if connection.client else "unknown"
             visitor = self.access.page_visitor(user, client)
-        except RagError as error:  # an unreadable users file: nobody is let in
+        except RagError as error:
             return await _refuse(503, str(error), scope, receive, send)
-        if scope["type"] == "http" and scope["path"].endswith(_UPLOAD_ROUTE):
-            if visitor is None or not visitor.may_edit:
-                return await _refuse(403, "Only editors may add documents.", scope, receive, send)
-            length = connection.headers.get("content-length", "")
-            if length.isdigit() and int(length) > self.max_body_bytes:
-                said = f"An upload may carry at most {self.max_body_bytes:,} bytes."
-                return await _refuse(413, said, scope, receive, send)
-            receive = _capped(receive, self.max_body_bytes)
+        uploading = scope["type"] == "http" and scope["path"].endswith(_UPLOAD_ROUTE)
+        if uploading and (visitor is None or not visitor.may_edit):
+            return await _refuse(403, "Only editors may add documents.", scope, receive, send)
         return await self.app(scope, receive, send)
 
     def _session_user(self, gradio, connection: HTTPConnection) -> str | None:
-        """The user this request's session cookie names, the session ended if they are gone."""
+        """The user this request's session cookie names; the session ended if that user is
+        gone or signs in with another password now."""
         for kind in ("access-token", "access-token-unsecure"):
             token = connection.cookies.get(f"{kind}-{gradio.cookie_id}")
-            user = gradio.tokens.get(token) if token else None
-            if user is None:
+            name = gradio.tokens.get(token) if token else None
+            if name is None:
                 continue
-            if self.access.users.all().get(user) is None:
+            user = self.access.users.all().get(name)
+            began = self._signed_with.setdefault(token, user.password_hash if user else "")
+            if user is None or user.password_hash != began:
                 gradio.tokens.pop(token, None)
+                self._signed_with.pop(token, None)
                 return None
-            return user
+            return name
         return None
-
-
-def _capped(receive, limit: int):
-    """`receive` that stops a body (sent without a length) once it passes `limit` bytes."""
-    seen = 0
-
-    async def capped():
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise ValueError(f"request body over {limit:,} bytes")
-        return message
-
-    return capped
 
 
 async def _refuse(status: int, message: str, scope, receive, send) -> None:

@@ -57,9 +57,11 @@ class Users:
             return self._read[1]
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise RagError(f"cannot read the users file {self.path}: {error}") from None
-        users = {u["name"]: User(**u) for u in data.get("users", [])}
+            users = {u["name"]: User(**u) for u in data["users"]}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
+            # Unreadable, not JSON, or JSON of another shape: nobody can be let in.
+            said = f"{type(error).__name__}: {error}"
+            raise RagError(f"cannot read the users file {self.path} ({said})") from None
         self._read = (changed, users)
         return users
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from rag.errors import UnknownDocument
@@ -38,6 +39,12 @@ def named_documents(documents: list[Document], wanted: list[str]) -> list[Docume
 def scope_of(documents: list[Document], wanted: list[str]) -> frozenset[str]:
     """The ids of the documents a question is restricted to (empty: the whole library)."""
     return frozenset(d.id for name in wanted for d in matching(documents, name))
+
+
+def for_readers(documents: list[Document]) -> list[Document]:
+    """The documents as a reader may know them: no server paths, not who added them (so a
+    reader can neither list nor confirm a guessed path by naming it)."""
+    return [replace(d, path="", added_by="") for d in documents]
 
 
 def table(documents: list[Document]) -> str:

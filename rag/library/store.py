@@ -131,6 +131,14 @@ class PassageStore:
             hashes.update({m["id"]: m["sha"] for m in found["metadatas"]})
         return hashes
 
+    def saved_documents(self, document_ids: list[str]) -> dict[str, Document]:
+        """Document id -> its listing, for those of the given documents whose text is saved."""
+        saved = {}
+        for i in range(0, len(document_ids), _PAGE):
+            found = self.sources.get(ids=document_ids[i : i + _PAGE], include=["metadatas"])
+            saved.update({m["id"]: _document(m) for m in found["metadatas"]})
+        return saved
+
     def documents_under(self, root: str) -> dict[str, tuple[Document, str]]:
         """Document id -> (document, content hash), for the documents ingested from `root`."""
         _, metadatas, _ = self._get(self.sources, where={"root": root}, include=["metadatas"])

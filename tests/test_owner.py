@@ -110,3 +110,16 @@ def test_with_a_chroma_server_every_process_sees_what_another_added(chroma_serve
     )
     lighthouse = {p.id for p in bot.store.all_passages() if p.source == "notes/lighthouse.txt"}
     assert lighthouse & set(dense) and lighthouse & set(keywords)
+
+
+@pytest.mark.parametrize("command", ["ui", "serve"])
+def test_a_server_stopped_with_sigterm_takes_its_server_json_with_it(tmp_path, command):
+    port = free_port()
+    env = {**os.environ, "RAG_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    ready = f"http://127.0.0.1:{port}/" + ("health" if command == "serve" else "")
+    argv = [sys.executable, "-m", "ui.cli", command, "--port", str(port)]
+    with running(argv, ready, tmp_path / "server.log", env=env) as server:
+        assert (tmp_path / "server.json").exists()
+        server.terminate()
+        server.wait(timeout=60)
+    assert not (tmp_path / "server.json").exists()

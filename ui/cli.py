@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from functools import partial
 from pathlib import Path
@@ -18,6 +19,9 @@ INSECURE_HELP = "allow a non-loopback --host without sign-in (a warning on every
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rag` console script."""
     args = _parser().parse_args(argv)
+    # A server stopped with SIGTERM (a service manager, `kill`) cleans up as on Ctrl-C: it
+    # lets its library go and takes its server.json with it.
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         return args.run(args)
     except InvalidInput as error:
@@ -28,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -55,6 +55,9 @@ def test_upload_names_are_sanitized():
     assert safe_name("../../etc/passwd.txt") == "passwd.txt"
     assert safe_name("C:\\Users\\me\\My Notes!.MD") == "My-Notes.md"
     assert safe_name("....html") == "document.html"
+    # Names in any script are kept, normalised (NFC: one code point for "é").
+    assert safe_name("my notes – cafe\u0301 文件.txt") == "my-notes-café-文件.txt"
+    assert safe_name("..\\..\\отчёт 2024.PDF") == "отчёт-2024.pdf"
     assert as_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
 
 

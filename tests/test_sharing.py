@@ -350,21 +350,48 @@ def test_an_empty_api_key_is_refused_in_one_line(tmp_path):
     assert started.stderr.strip() == "error: RAG_API_KEY: empty: unset it, or set it to a secret"
 
 
-def test_a_forwarded_for_header_gives_no_fresh_allowance(tmp_path):
+@pytest.fixture(scope="module")
+def open_api(tmp_path_factory):
+    """`rag serve` with no users and no key (loopback), and no language model: the
+    configured GGUF file does not exist."""
+    home = tmp_path_factory.mktemp("open-api")
     port = free_port()
-    env = {**os.environ, "RAG_HOME": str(tmp_path), "RAG_QUESTIONS_PER_MINUTE": "2"}
+    env = {
+        **os.environ,
+        "RAG_HOME": str(home),
+        "RAG_QUESTIONS_PER_MINUTE": "2",
+        "RAG_LLM_BACKEND": "gguf",
+        "RAG_GGUF_PATH": str(home / "no-such-model.gguf"),
+    }
+    env.pop("RAG_LLM_BASE_URL", None)
     command = [sys.executable, "-m", "ui.cli", "serve", "--port", str(port)]
-    with running(command, f"http://127.0.0.1:{port}/health", tmp_path / "api.log", env=env):
-        statuses = [
-            httpx.post(
-                f"http://127.0.0.1:{port}/v1/answer",
-                json={"question": QUESTION},
-                headers={"X-Forwarded-For": f"203.0.113.{n}"},
-                timeout=120,
-            ).status_code
-            for n in range(3)
-        ]
+    with running(command, f"http://127.0.0.1:{port}/health", home / "api.log", env=env):
+        yield f"http://127.0.0.1:{port}"
+
+
+def test_a_forwarded_for_header_gives_no_fresh_allowance(open_api):
+    statuses = [
+        httpx.post(
+            f"{open_api}/v1/answer",
+            json={"question": QUESTION},
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            timeout=120,
+        ).status_code
+        for n in range(3)
+    ]
     assert statuses == [200, 200, 429]
+
+
+def test_a_model_not_offered_is_refused_saying_why(open_api):
+    offered = httpx.get(f"{open_api}/v1/models").json()["data"]
+    assert [m["id"] for m in offered] == ["rag-extractive"]
+    asked = httpx.post(
+        f"{open_api}/v1/chat/completions",
+        json={"model": "rag-llm", "messages": [{"role": "user", "content": QUESTION}]},
+    )
+    assert asked.status_code == 404
+    said = asked.json()["error"]["message"]
+    assert "make .venv/bin/.dev" in said and said.endswith("use one of rag-extractive.")
 
 
 def test_the_page_allows_only_its_own_inline_scripts(signed_up):

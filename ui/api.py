@@ -35,7 +35,7 @@ from rag.answering.condense import condense
 from rag.engine import Chatbot, validate_question
 from rag.errors import IngestBusy, InvalidInput, RagError
 from rag.library.catalog import for_readers, named_documents, scope_of
-from rag.llm.backends import llm_available
+from rag.llm.backends import LLM_MISSING, llm_available
 from rag.settings import Settings
 from rag.types import Answer
 from ui.bodies import BodyLimit
@@ -197,12 +197,14 @@ def create_api(
         """For load balancers and tests: answers without a key, tells nothing."""
         return {"status": "ok"}
 
+    def available_models() -> list[str]:
+        """One model per answering mode available here."""
+        return [n for n, mode in MODES.items() if mode == "extractive" or llm_available(settings)]
+
     @api.get("/v1/models", dependencies=guarded)
     def models() -> dict:
         """One model per answering mode available here."""
-        names = [
-            name for name, mode in MODES.items() if mode == "extractive" or llm_available(settings)
-        ]
+        names = available_models()
         return {
             "object": "list",
             "data": [
@@ -213,10 +215,13 @@ def create_api(
     @api.post("/v1/chat/completions")
     def chat_completions(request: ChatRequest, who: Visitor = Depends(authorized)):
         """The last user message answered, the earlier ones as its follow-up history."""
-        if request.model not in MODES:
+        offered = available_models()
+        if request.model not in offered:
+            why = f" ({LLM_MISSING})" if request.model in MODES else ""
             raise ApiError(
                 404,
-                f"The model {request.model!r} does not exist; use one of {', '.join(MODES)}.",
+                f"The model {request.model!r} does not exist here{why}; use one of "
+                f"{', '.join(offered)}.",
                 "invalid_request_error",
                 "model_not_found",
             )

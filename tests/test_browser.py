@@ -396,3 +396,48 @@ def test_app_listens_on_loopback_only(app_url):
     assert listening, "the app's listening socket was not found"
     # 0100007F is 127.0.0.1 in /proc's byte order; 0.0.0.0 or :: would be every interface.
     assert set(listening) == {"0100007F"}, listening
+
+
+# The controls that the sources column may never draw over.
+CONTROLS = ["#mode", "#new-chat", "#scope"]
+# The controls overlapped by any visible part of the sources (each box clipped by the
+# ancestors that clip it, as the browser draws it).
+OVERLAPPED = """controls => {
+  const rect = el => { const r = el.getBoundingClientRect();
+    return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
+  const visible = el => {
+    let box = rect(el);
+    for (let a = el.parentElement; a; a = a.parentElement) {
+      const style = getComputedStyle(a);
+      if (style.overflowX !== 'visible' || style.overflowY !== 'visible') {
+        const q = rect(a);
+        box = {l: Math.max(box.l, q.l), t: Math.max(box.t, q.t),
+               r: Math.min(box.r, q.r), b: Math.min(box.b, q.b)};
+      }
+    }
+    return box;
+  };
+  const meets = (a, b) => a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b;
+  const drawn = [...document.querySelectorAll('#sources .source, #sources details')]
+    .map(visible).filter(b => b.r > b.l && b.b > b.t);
+  return controls.filter(c => drawn.some(d => meets(d, rect(document.querySelector(c)))));
+}"""
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_the_sources_column_never_overlaps_the_controls(browser, app_url, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        ask(page, "What salary does the article say the harbour pilots earn in Oslo?")
+        assert page.locator("#related[open]").count() == 1  # a refusal's related passages
+        assert page.evaluate(OVERLAPPED, CONTROLS) == [], (width, "refusal")
+        ask(page, "Why did Liu Jun return to China?")
+        page.locator("#consulted summary").click()  # the passages consulted, unfolded
+        assert page.evaluate(OVERLAPPED, CONTROLS) == [], (width, "consulted")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"sources-open-{width}.png"), full_page=True)
+    finally:
+        context.close()

@@ -9,7 +9,8 @@ from rag.language.sentences import paragraph_spans
 from rag.types import Answer, Citation, Passage
 
 CSS = """
-#sources { max-height: 78vh; overflow-y: auto; }
+/* Gradio's .block sets overflow: visible; the panel scrolls inside its column instead. */
+#sources { max-height: 78vh; overflow-y: auto !important; }
 .source { border: 1px solid #ddd; border-radius: 8px; padding: 8px 10px; margin: 0 0 10px 0; }
 .source.selected { border: 2px solid #e8a317; background: #fffaf0; }
 .source .where { color: #666; font-size: 0.85em; margin-bottom: 4px; }

@@ -441,3 +441,57 @@ def test_the_sources_column_never_overlaps_the_controls(browser, app_url, width)
         page.screenshot(path=str(ARTIFACTS / f"sources-open-{width}.png"), full_page=True)
     finally:
         context.close()
+
+
+def conversation_titles(page) -> list[str]:
+    return page.locator("#conversations label").all_inner_texts()
+
+
+def test_conversations_persist_and_reopen_as_they_were(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 950})
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        first = ask(page, "What title was Liu Jun given at Tsinghua?")
+        ask(page, "Why did he return?")
+        page.click("#new-chat")
+        page.wait_for_function("() => document.querySelectorAll('#chat .bot').length === 0")
+        ask(page, "Why did Chen Jing return to China?")
+        titles = conversation_titles(page)
+        assert titles[:2] == [
+            "Why did Chen Jing return to China?",
+            "What title was Liu Jun given at Tsinghua?",
+        ]
+        # Tomorrow, in a new tab: the list is there, and a conversation reopens whole.
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#conversations label').length >= 2"
+        )
+        page.locator("#conversations label", has_text="What title was Liu Jun").click()
+        page.wait_for_function("() => document.querySelectorAll('#chat .bot').length === 2")
+        assert page.locator("#chat .bot").nth(0).inner_text() == first
+        page.locator("#chat .bot a.cite").first.click()
+        page.wait_for_selector("#sources .source.selected mark")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "conversations-1400.png"), full_page=True)
+        # Renamed, it keeps the new title after a reload; deleted, it is gone.
+        page.fill("#conversation-title textarea, #conversation-title input", "Liu Jun's title")
+        page.click("#rename-conversation")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#conversations label')]"
+            '.some(l => l.innerText.includes("Liu Jun\'s title"))'
+        )
+        page.goto(app_url)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#conversations label')]"
+            '.some(l => l.innerText.includes("Liu Jun\'s title"))'
+        )
+        page.locator("#conversations label", has_text="Liu Jun's title").click()
+        page.wait_for_function("() => document.querySelectorAll('#chat .bot').length === 2")
+        page.click("#delete-conversation")
+        page.wait_for_function("() => document.querySelectorAll('#chat .bot').length === 0")
+        assert "Liu Jun's title" not in conversation_titles(page)
+    finally:
+        context.close()

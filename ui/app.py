@@ -31,6 +31,7 @@ from rag.types import Answer
 from ui.api import serve_in_background
 from ui.bodies import BodyLimit
 from ui.gate import SessionGate
+from ui.history import history_column, messages_of, saved, wire_history
 from ui.library import library_tab
 from ui.owner import Ownership, url_for
 from ui.ports import listen
@@ -70,6 +71,8 @@ def build_app(settings: Settings, bot: Chatbot, access: Access) -> gr.Blocks:
             # Two columns that wrap on a narrow screen: the sources come right after the chat,
             # before the controls below.
             with gr.Row(elem_id="chat-row"):
+                with gr.Column(scale=1, min_width=200, elem_id="history-column"):
+                    history = history_column()
                 with gr.Column(scale=3, min_width=320):
                     chat = gr.Chatbot(
                         elem_id="chat",
@@ -124,25 +127,43 @@ def build_app(settings: Settings, bot: Chatbot, access: Access) -> gr.Blocks:
         library_tab(app, settings, bot, access, scope)
         questions_limit = RateLimit(settings.questions_per_minute, 60)
 
-        def ask(message, messages, history, past, chosen_mode, chosen_scope, request: gr.Request):
+        def ask(
+            message, messages, asked, past, chosen_mode, chosen_scope, current, request: gr.Request
+        ):
+            kept = (gr.skip(), gr.skip())  # the conversation and its list, until it is saved
             who = page_visitor(access, request)
             if who is None:
-                yield messages, message, _status(SIGN_IN_AGAIN), gr.skip(), past, history, gr.skip()
+                note = _status(SIGN_IN_AGAIN)
+                yield messages, message, note, gr.skip(), past, asked, gr.skip(), *kept
                 return
             # Only a question that will be answered counts (_respond says what is wrong
             # with any other).
             if _acceptable(message, settings) and not questions_limit.allow(who.name):
                 note = _status(questions_message(settings.questions_per_minute))
-                yield messages, message, note, gr.skip(), past, history, gr.skip()
+                yield messages, message, note, gr.skip(), past, asked, gr.skip(), *kept
                 return
-            yield from _respond(
-                bot, message, messages, history, past, chosen_mode, frozenset(chosen_scope or ())
-            )
+            last = None
+            for last in _respond(
+                bot, message, messages, asked, past, chosen_mode, frozenset(chosen_scope or ())
+            ):
+                yield *last, *kept
+            answered = last[4] if last is not None else past
+            if isinstance(answered, list) and len(answered) > len(past):
+                try:
+                    yield *last, *saved(settings, who, current, answered[-1])
+                except OSError as error:  # the answer stays on screen; only saving failed
+                    yield (
+                        *last[:2],
+                        _status(f"⚠ This answer was not saved ({error})."),
+                        *last[3:],
+                        *kept,
+                    )
 
         outputs = [chat, box, status, panel, answers, questions, export]
-        inputs = [box, chat, questions, answers, mode, scope]
-        box.submit(ask, inputs, outputs, api_name=False)
-        send.click(ask, inputs, outputs, api_name="ask")
+        inputs = [box, chat, questions, answers, mode, scope, history.current]
+        chat_and_history = [*outputs, history.current, history.listing]
+        box.submit(ask, inputs, chat_and_history, api_name=False)
+        send.click(ask, inputs, chat_and_history, api_name="ask")
 
         def show_citation(target: str, past: list[Answer], request: gr.Request):
             if page_visitor(access, request) is None:
@@ -151,19 +172,33 @@ def build_app(settings: Settings, bot: Chatbot, access: Access) -> gr.Blocks:
             return _panel(bot, past[number] if 0 <= number < len(past) else None, n)
 
         cite.change(show_citation, [cite, answers], panel, api_name=False)
-        new_chat.click(
-            lambda: (
-                [],
+
+        def cleared():
+            """The chat's values for an empty conversation."""
+            empty = sources_html(None, {}, None)
+            return [], "", _status(""), empty, [], [], gr.update(value=None, visible=False)
+
+        def reopen(conversation):
+            """The chat's values for a conversation reopened as it was."""
+            past = list(conversation.answers)
+            last = past[-1] if past else None
+            first = last.citations[0].n if last and last.citations else None
+            return (
+                messages_of(conversation),
                 "",
                 _status(""),
-                sources_html(None, {}, None),
-                [],
-                [],
-                gr.update(value=None, visible=False),
-            ),
+                _panel(bot, last, first),
+                past,
+                [a.standalone_question for a in past],
+                gr.update(value=_export(settings, past), visible=bool(past)),
+            )
+
+        new_chat.click(
+            lambda: (*cleared(), "", gr.update(value=None)),
             None,
-            outputs,
+            [*outputs, history.current, history.listing],
         )
+        wire_history(app, history, settings, access, outputs, reopen, cleared)
 
         def record_feedback(past: list[Answer], data: gr.LikeData, request: gr.Request):
             if page_visitor(access, request) is not None:
@@ -301,8 +336,12 @@ def _panel(bot: Chatbot, answer: Answer | None, selected: int | None) -> str:
         document = bot.retriever.source_text(c.document_id)
         # A document removed or edited since the answer: show the quote as it was cited.
         if document is None or document[c.start : c.end] != c.quote:
-            document = " " * c.start + c.quote
-        paragraphs[c.n] = highlighted_paragraph(document, c)
+            paragraphs[c.n] = highlighted_paragraph(" " * c.start + c.quote, c) + (
+                "<div class='gone'>This document was removed or changed since; the quote is "
+                "as it was cited.</div>"
+            )
+        else:
+            paragraphs[c.n] = highlighted_paragraph(document, c)
     return sources_html(answer, paragraphs, selected)
 
 

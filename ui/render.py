@@ -16,6 +16,7 @@ CSS = """
 .source .where { color: #666; font-size: 0.85em; margin-bottom: 4px; }
 .source mark { background: #ffe58a; padding: 0 2px; }
 .refusal { color: #555; font-style: italic; }
+.gone { color: #8a5a00; font-size: 0.85em; margin-top: 4px; }
 a.cite { font-weight: 600; text-decoration: none; padding: 0 1px; border-radius: 3px; }
 a.cite:hover, a.cite:focus { background: #ffe58a; }
 #cite-target { display: none !important; }

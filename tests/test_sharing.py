@@ -84,11 +84,11 @@ def test_a_removed_users_session_ends_at_once(signed_up, page_home):
     add_user(page_home, "carl")
     carl = signed_in(signed_up, "carl")
     ask = next(e["id"] for e in carl.events() if e["api_name"] == "ask")
-    answered = carl.call(ask, [QUESTION, [], [], [], "extractive", []])
+    answered = carl.call(ask, [QUESTION, [], [], [], "extractive", [], ""])
     assert "Tsinghua" in json.dumps(answered["output"]["data"][0])
     assert rag("users", "remove", "carl", home=page_home).returncode == 0
     assert carl.config().status_code == 401
-    assert carl.call(ask, [QUESTION, [], [], [], "extractive", []]) == 401
+    assert carl.call(ask, [QUESTION, [], [], [], "extractive", [], ""]) == 401
 
 
 def test_a_session_belongs_to_the_password_it_signed_in_with(signed_up, page_home):
@@ -108,7 +108,7 @@ def test_questions_refused_on_the_page_never_count(signed_up, page_home):
     ask = next(e["id"] for e in quinn.events() if e["api_name"] == "ask")
 
     def status(question: str) -> str:
-        return json.dumps(quinn.call(ask, [question, [], [], [], "extractive", []]))
+        return json.dumps(quinn.call(ask, [question, [], [], [], "extractive", [], ""]))
 
     for _ in range(QUESTIONS):
         assert "in the last minute" not in status("   ")
@@ -170,7 +170,8 @@ def test_every_event_of_the_page_as_anonymous_reader_and_editor(signed_up, page_
     # A new event must be added here knowingly: each one is called below as everyone.
     assert sorted(e["api_name"] for e in events) == sorted(
         ["load_example", "add_documents", "ask_to_confirm", "remove_document", "lambda",
-         "lambda_1", "on_load", "false", "ask", "false_1", "lambda_2", "record_feedback"]
+         "lambda_1", "on_load", "false", "ask", "false_1", "lambda_2", "open_chosen",
+         "rename", "delete", "on_load_1", "record_feedback"]
     )  # fmt: skip
     anonymous, reader = PageClient(signed_up), signed_in(signed_up, "rita")
     saw = {}
@@ -273,27 +274,6 @@ def test_the_api_shows_readers_names_and_editors_everything(api, api_home):
     assert full["path"].endswith(".txt") and full["path"] not in json.dumps(for_reader)
 
 
-def test_refused_requests_are_errors_in_openais_shape_and_never_count(api, api_home):
-    headers = bearer(api_home, "eddie")
-    not_text = [{"role": "user", "content": [{"type": "text", "text": 5}]}]
-    refused = [
-        ("/v1/chat/completions", {"model": "rag-extractive", "messages": not_text}),
-        ("/v1/chat/completions", {"model": "no-such-model",
-                                  "messages": [{"role": "user", "content": QUESTION}]}),
-        ("/v1/answer", {"question": "   "}),
-        ("/v1/answer", {"question": "x" * 5000}),
-    ]  # fmt: skip
-    for route, body in refused:
-        response = httpx.post(api + route, json=body, headers=headers, timeout=120)
-        assert response.status_code in (400, 404), (route, response.text)
-        assert set(response.json()["error"]) == {"message", "type", "param", "code"}
-    asked = [
-        httpx.post(f"{api}/v1/answer", json={"question": QUESTION}, headers=headers, timeout=120)
-        for _ in range(QUESTIONS + 1)
-    ]
-    assert [r.status_code for r in asked] == [200] * QUESTIONS + [429]
-
-
 def test_no_body_is_read_before_its_size_is_checked(api):
     # No key at all: refused for its size before anything else reads it.
     huge = httpx.post(
@@ -320,7 +300,70 @@ def test_readers_scope_questions_by_name_never_by_server_path(api, api_home):
     assert right_guess[0] == wrong_guess[0] == 400
     assert right_guess[1].replace(seed["path"], wrong) == wrong_guess[1]
     assert scoped("rita", seed["name"])[0] == 200
-    assert scoped("eddie", seed["path"])[0] == 200
+
+
+def test_conversations_through_the_api_are_the_callers_own(api, api_home):
+    from openai import OpenAI
+
+    def client(name):
+        key = json.loads((api_home / "keys.json").read_text())[name]
+        return OpenAI(base_url=api + "/v1", api_key=key, max_retries=0, timeout=120)
+
+    def listed(name):
+        got = httpx.get(f"{api}/v1/conversations", headers=bearer(api_home, name))
+        return got.json()["conversations"]
+
+    rita = client("rita")
+    turn = [{"role": "user", "content": QUESTION}]
+    first = rita.chat.completions.create(
+        model="rag-extractive", messages=turn, extra_body={"conversation": "new"}
+    )
+    conversation = first.model_dump()["conversation"]
+    rita.chat.completions.create(
+        model="rag-extractive", messages=turn, extra_body={"conversation": conversation}
+    )
+    (mine,) = listed("rita")
+    assert (mine["id"], mine["title"], mine["answers"]) == (conversation, QUESTION, 2)
+    whole = httpx.get(f"{api}/v1/conversations/{conversation}", headers=bearer(api_home, "rita"))
+    cited = whole.json()["answers"][0]["citations"]
+    assert cited and all(c["quote"] for c in cited)
+    # Nobody else sees, renames or deletes it.
+    assert listed("eddie") == []
+    for method in ("GET", "DELETE"):
+        theirs = httpx.request(
+            method, f"{api}/v1/conversations/{conversation}", headers=bearer(api_home, "eddie")
+        )
+        assert theirs.status_code == 404
+    renamed = httpx.patch(
+        f"{api}/v1/conversations/{conversation}",
+        json={"title": "Liu Jun's title"},
+        headers=bearer(api_home, "rita"),
+    )
+    assert renamed.json()["title"] == "Liu Jun's title"
+    gone = httpx.delete(f"{api}/v1/conversations/{conversation}", headers=bearer(api_home, "rita"))
+    assert gone.status_code == 200 and listed("rita") == []
+
+
+# Uses up eddie's questions for the minute: after every other test that asks as eddie.
+def test_refused_requests_are_errors_in_openais_shape_and_never_count(api, api_home):
+    headers = bearer(api_home, "eddie")
+    not_text = [{"role": "user", "content": [{"type": "text", "text": 5}]}]
+    refused = [
+        ("/v1/chat/completions", {"model": "rag-extractive", "messages": not_text}),
+        ("/v1/chat/completions", {"model": "no-such-model",
+                                  "messages": [{"role": "user", "content": QUESTION}]}),
+        ("/v1/answer", {"question": "   "}),
+        ("/v1/answer", {"question": "x" * 5000}),
+    ]  # fmt: skip
+    for route, body in refused:
+        response = httpx.post(api + route, json=body, headers=headers, timeout=120)
+        assert response.status_code in (400, 404), (route, response.text)
+        assert set(response.json()["error"]) == {"message", "type", "param", "code"}
+    asked = [
+        httpx.post(f"{api}/v1/answer", json={"question": QUESTION}, headers=headers, timeout=120)
+        for _ in range(QUESTIONS + 1)
+    ]
+    assert [r.status_code for r in asked] == [200] * QUESTIONS + [429]
 
 
 def test_an_unreadable_users_file_locks_everyone_out_with_one_line(api, api_home):

@@ -1,7 +1,9 @@
 """`rag serve`: the engine behind an OpenAI-compatible HTTP API, so Open WebUI, LibreChat or
 any OpenAI SDK can chat with the library, and `rag ask` can use a warm process.
 
-Routes: GET /v1/models, POST /v1/chat/completions (stream false or true), POST /v1/answer
+Routes: GET /v1/models, POST /v1/chat/completions (stream false or true; an extra
+`conversation` field saves the turn in one of the caller's conversations), GET
+/v1/conversations, GET, PATCH and DELETE /v1/conversations/{id}, POST /v1/answer
 (the whole `Answer`, for `rag ask` and `rag chat`), GET /v1/library, POST /v1/library/ingest
 and /v1/library/remove (for `rag ingest` and `rag docs` on this machine, which go through the
 process that owns the library: ui/owner.py) and GET /health. Errors use OpenAI's error shape.
@@ -39,6 +41,7 @@ from rag.llm.backends import LLM_MISSING, llm_available
 from rag.settings import Settings
 from rag.types import Answer
 from ui.bodies import BodyLimit
+from ui.conversations import conversations_of
 from ui.owner import Ownership, url_for
 from ui.ports import bind, listen
 from ui.security import SecurityHeaders
@@ -87,6 +90,17 @@ class ChatRequest(BaseModel):
     documents: list[str] = Field(
         default_factory=list, description="Answer only from these documents (names or paths)."
     )
+    conversation: str | None = Field(
+        None,
+        description="Save this turn in the caller's conversation of this id ('new' starts one); "
+        "the response names it.",
+    )
+
+
+class TitleChange(BaseModel):
+    """A conversation's new title."""
+
+    title: str
 
 
 class IngestRequest(BaseModel):
@@ -231,7 +245,14 @@ def create_api(
         answer = answer_one(
             who, asked[-1], _standalone(asked[:-1]), MODES[request.model], request.documents
         )
-        completion = Completion(request.model, answer)
+        saved = None
+        if request.conversation:
+            wanted = None if request.conversation == "new" else request.conversation
+            store = conversations_of(settings.home, who)
+            if wanted is not None and store.get(wanted) is None:
+                raise ApiError(404, f"no conversation {wanted!r}", "invalid_request_error")
+            saved = store.add(wanted, answer).id
+        completion = Completion(request.model, answer, saved)
         if request.stream:
             return StreamingResponse(completion.events(), media_type="text/event-stream")
         return completion.whole()
@@ -272,6 +293,40 @@ def create_api(
             chosen = named_documents(bot.store.documents(), request.documents)
             remove(chosen, settings, bot.store, user=request.user if who == OWNER else who.name)
         return {"removed": [asdict(d) for d in chosen]}
+
+    @api.get("/v1/conversations")
+    def conversations(who: Visitor = Depends(authorized)) -> dict:
+        """The caller's conversations, the latest changed first (the page's list)."""
+        listed = conversations_of(settings.home, who).all()
+        return {"conversations": [asdict(c) for c in listed]}
+
+    @api.get("/v1/conversations/{conversation_id}")
+    def conversation(conversation_id: str, who: Visitor = Depends(authorized)) -> dict:
+        """One of the caller's conversations, every answer as it was given."""
+        found = conversations_of(settings.home, who).get(conversation_id)
+        if found is None:
+            raise ApiError(404, f"no conversation {conversation_id!r}", "invalid_request_error")
+        return found.to_dict()
+
+    @api.patch("/v1/conversations/{conversation_id}")
+    def rename_conversation(
+        conversation_id: str, change: TitleChange, who: Visitor = Depends(authorized)
+    ) -> dict:
+        """Give one of the caller's conversations a new title."""
+        try:
+            renamed = conversations_of(settings.home, who).rename(conversation_id, change.title)
+        except InvalidInput as error:
+            raise ApiError(404, str(error), "invalid_request_error") from None
+        return {"id": renamed.id, "title": renamed.title}
+
+    @api.delete("/v1/conversations/{conversation_id}")
+    def delete_conversation(conversation_id: str, who: Visitor = Depends(authorized)) -> dict:
+        """Delete one of the caller's conversations."""
+        try:
+            conversations_of(settings.home, who).delete(conversation_id)
+        except InvalidInput as error:
+            raise ApiError(404, str(error), "invalid_request_error") from None
+        return {"id": conversation_id, "deleted": True}
 
     @contextlib.contextmanager
     def changing_library():
@@ -336,8 +391,8 @@ def message_content(answer: Answer) -> str:
 class Completion:
     """One answer as an OpenAI chat completion, whole or as server-sent events."""
 
-    def __init__(self, model: str, answer: Answer):
-        self.model, self.answer = model, answer
+    def __init__(self, model: str, answer: Answer, conversation: str | None = None):
+        self.model, self.answer, self.conversation = model, answer, conversation
         self.id = f"chatcmpl-{uuid.uuid4().hex}"
         self.created = int(time.time())
 
@@ -356,6 +411,7 @@ class Completion:
                 for c in self.answer.citations
             ],
             "refused": self.answer.refused,
+            **({"conversation": self.conversation} if self.conversation else {}),
         }
 
     def whole(self) -> dict:

@@ -19,9 +19,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.access.policy import Visitor
 from rag.errors import InvalidInput
 from rag.types import Answer
 
+# Where nobody signs in, conversations belong to the person at this machine (page and API).
+LOCAL_USER = "this machine"
 _ID = re.compile(r"^[a-z0-9]{16}$")
 MAX_TITLE = 80
 
@@ -148,3 +151,9 @@ class Conversations:
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
             json.dump(conversation.to_dict(), out, ensure_ascii=False)
         partial.replace(target)
+
+
+def conversations_of(home: Path, who: Visitor) -> Conversations:
+    """The conversations of a visitor: a signed-in user's (or key holder's) own, else this
+    machine's."""
+    return Conversations(home, who.name if who.signed_in else LOCAL_USER)

@@ -13,12 +13,9 @@ from rag.access.policy import Access, Visitor
 from rag.errors import InvalidInput
 from rag.settings import Settings
 from rag.types import Answer
-from ui.conversations import Conversation, Conversations
+from ui.conversations import Conversation, Conversations, conversations_of
 from ui.render import as_text, linked_answer
 from ui.visitors import page_visitor
-
-# Where nobody signs in, the page's conversations belong to the person at this machine.
-LOCAL_USER = "this machine"
 
 
 @dataclass(frozen=True)
@@ -46,11 +43,6 @@ def history_column() -> HistoryControls:
     return HistoryControls(listing, title, rename, delete, said, gr.State(""))
 
 
-def store_of(settings: Settings, who: Visitor) -> Conversations:
-    """The conversations of the visitor (signed in: theirs; otherwise this machine's)."""
-    return Conversations(settings.home, who.name if who.signed_in else LOCAL_USER)
-
-
 def listed(store: Conversations, current: str | None):
     """The list's update: every conversation, newest first, `current` chosen."""
     choices = [(c.title, c.id) for c in store.all()]
@@ -60,7 +52,7 @@ def listed(store: Conversations, current: str | None):
 
 def saved(settings: Settings, who: Visitor, current: str, answer: Answer):
     """Save a completed answer to the current conversation (or a new one): the id, the list."""
-    store = store_of(settings, who)
+    store = conversations_of(settings.home, who)
     conversation = store.add(current or None, answer)
     return conversation.id, listed(store, conversation.id)
 
@@ -89,7 +81,7 @@ def wire_history(
 
     def visitor_store(request: gr.Request) -> Conversations | None:
         who = page_visitor(access, request)
-        return None if who is None else store_of(settings, who)
+        return None if who is None else conversations_of(settings.home, who)
 
     def open_chosen(chosen: str, request: gr.Request):
         store = visitor_store(request)

@@ -495,3 +495,38 @@ def test_conversations_persist_and_reopen_as_they_were(browser, app_url):
         assert "Liu Jun's title" not in conversation_titles(page)
     finally:
         context.close()
+
+
+IN_VIEW = """() => {
+  const focus = document.querySelector('#viewer mark.focus');
+  const box = focus.getBoundingClientRect(), pane = document.querySelector('#viewer')
+    .getBoundingClientRect();
+  return box.top >= Math.max(0, pane.top) && box.bottom <= Math.min(innerHeight, pane.bottom);
+}"""
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_a_citation_opens_its_whole_document_at_the_quote(browser, app_url, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        ask(page, "Why did Chen Jing return to China?")
+        ask(page, "What title was Liu Jun given at Tsinghua?")
+        quote = page.locator("#sources .source.selected mark").inner_text()
+        page.locator("#sources .source.selected a.open-doc").click()
+        page.wait_for_selector("#viewer mark.focus")
+        viewer = page.locator("#viewer .document-text")
+        # The whole document, not a passage: its first words and its last ones.
+        assert viewer.inner_text().startswith("Several prominent Chinese figures") or (
+            len(viewer.inner_text()) > 5000
+        )
+        assert page.locator("#viewer mark.focus").inner_text().strip() == quote.strip()
+        # The first answer's citations of the same document are marked too.
+        assert page.locator("#viewer mark.cited").count() >= 1
+        page.wait_for_function(IN_VIEW)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"viewer-{width}.png"), full_page=False)
+    finally:
+        context.close()

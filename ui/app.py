@@ -44,6 +44,7 @@ from ui.render import (
     sources_html,
 )
 from ui.security import OWN_HEAD, SecurityHeaders
+from ui.viewer import viewer_tab, wire_viewer
 from ui.visitors import SIGN_IN_AGAIN, page_visitor
 from ui.warm import warm_chatbot
 
@@ -67,64 +68,67 @@ def build_app(settings: Settings, bot: Chatbot, access: Access) -> gr.Blocks:
             f"## {html.escape(settings.ui_title)}\n"
             "Answers quote the sources; every sentence is cited."
         )
-        with gr.Tab("Chat"):
-            # Two columns that wrap on a narrow screen: the sources come right after the chat,
-            # before the controls below.
-            with gr.Row(elem_id="chat-row"):
-                with gr.Column(scale=1, min_width=200, elem_id="history-column"):
-                    history = history_column()
-                with gr.Column(scale=3, min_width=320):
-                    chat = gr.Chatbot(
-                        elem_id="chat",
-                        show_label=False,  # its "Chatbot" badge covers the first question
-                        height=520,
-                        render_markdown=False,
-                        sanitize_html=True,
-                        feedback_options=("Like", "Dislike"),
-                    )
-                    status = gr.Textbox(
-                        elem_id="status",
-                        show_label=False,
-                        interactive=False,
-                        container=False,
-                        visible=False,
-                    )
-                    with gr.Row():
-                        box = gr.Textbox(
-                            elem_id="question",
-                            show_label=False,
-                            scale=5,
-                            min_width=200,
-                            placeholder="Ask about the documents…",
-                            max_lines=4,
+        with gr.Tabs() as tabs:
+            with gr.Tab("Chat", id="chat"):
+                # Two columns that wrap on a narrow screen: the sources come right after the chat,
+                # before the controls below.
+                with gr.Row(elem_id="chat-row"):
+                    with gr.Column(scale=1, min_width=200, elem_id="history-column"):
+                        history = history_column()
+                    with gr.Column(scale=3, min_width=320):
+                        chat = gr.Chatbot(
+                            elem_id="chat",
+                            show_label=False,  # its "Chatbot" badge covers the first question
+                            height=520,
+                            render_markdown=False,
+                            sanitize_html=True,
+                            feedback_options=("Like", "Dislike"),
                         )
-                        send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
-                with gr.Column(scale=2, min_width=320):
-                    panel = gr.HTML(sources_html(None, {}, None), elem_id="sources")
-            with gr.Row():
-                modes = ["extractive", "llm"] if llm_available(settings) else ["extractive"]
-                mode = gr.Radio(
-                    modes,
-                    value=settings.mode if settings.mode in modes else "extractive",
-                    label="Mode",
-                    info=MODE_INFO if len(modes) > 1 else LLM_MISSING,
-                    elem_id="mode",
-                    scale=3,
-                )
-                with gr.Column(scale=1, min_width=160):
-                    new_chat = gr.Button("New chat", elem_id="new-chat")
-                    export = gr.DownloadButton(
-                        "Export chat (Markdown)", visible=False, elem_id="export"
+                        status = gr.Textbox(
+                            elem_id="status",
+                            show_label=False,
+                            interactive=False,
+                            container=False,
+                            visible=False,
+                        )
+                        with gr.Row():
+                            box = gr.Textbox(
+                                elem_id="question",
+                                show_label=False,
+                                scale=5,
+                                min_width=200,
+                                placeholder="Ask about the documents…",
+                                max_lines=4,
+                            )
+                            send = gr.Button("Ask", variant="primary", elem_id="ask", scale=1)
+                    with gr.Column(scale=2, min_width=320):
+                        panel = gr.HTML(sources_html(None, {}, None), elem_id="sources")
+                with gr.Row():
+                    modes = ["extractive", "llm"] if llm_available(settings) else ["extractive"]
+                    mode = gr.Radio(
+                        modes,
+                        value=settings.mode if settings.mode in modes else "extractive",
+                        label="Mode",
+                        info=MODE_INFO if len(modes) > 1 else LLM_MISSING,
+                        elem_id="mode",
+                        scale=3,
                     )
-            scope = gr.Dropdown(
-                choices=[],
-                multiselect=True,
-                label="Search in (none chosen: every document)",
-                elem_id="scope",
-            )
-            gr.Examples(EXAMPLES, inputs=box, label="Try (on the bundled article)")
-            cite = gr.Textbox(elem_id="cite-target", container=False)
-        library_tab(app, settings, bot, access, scope)
+                    with gr.Column(scale=1, min_width=160):
+                        new_chat = gr.Button("New chat", elem_id="new-chat")
+                        export = gr.DownloadButton(
+                            "Export chat (Markdown)", visible=False, elem_id="export"
+                        )
+                scope = gr.Dropdown(
+                    choices=[],
+                    multiselect=True,
+                    label="Search in (none chosen: every document)",
+                    elem_id="scope",
+                )
+                gr.Examples(EXAMPLES, inputs=box, label="Try (on the bundled article)")
+                cite = gr.Textbox(elem_id="cite-target", container=False)
+                doc_target = gr.Textbox(elem_id="doc-target", container=False)
+            library_pick = library_tab(app, settings, bot, access, scope)
+            viewer = viewer_tab()
         questions_limit = RateLimit(settings.questions_per_minute, 60)
 
         def ask(
@@ -169,7 +173,8 @@ def build_app(settings: Settings, bot: Chatbot, access: Access) -> gr.Blocks:
             if page_visitor(access, request) is None:
                 return gr.skip()
             number, n = (int(part) for part in target.split(":")[:2])
-            return _panel(bot, past[number] if 0 <= number < len(past) else None, n)
+            answer = past[number] if 0 <= number < len(past) else None
+            return _panel(bot, answer, n, number)
 
         cite.change(show_citation, [cite, answers], panel, api_name=False)
 
@@ -187,7 +192,7 @@ def build_app(settings: Settings, bot: Chatbot, access: Access) -> gr.Blocks:
                 messages_of(conversation),
                 "",
                 _status(""),
-                _panel(bot, last, first),
+                _panel(bot, last, first, len(past) - 1),
                 past,
                 [a.standalone_question for a in past],
                 gr.update(value=_export(settings, past), visible=bool(past)),
@@ -199,6 +204,7 @@ def build_app(settings: Settings, bot: Chatbot, access: Access) -> gr.Blocks:
             [*outputs, history.current, history.listing],
         )
         wire_history(app, history, settings, access, outputs, reopen, cleared)
+        wire_viewer(app, viewer, tabs, bot, access, doc_target, answers, library_pick)
 
         def record_feedback(past: list[Answer], data: gr.LikeData, request: gr.Request):
             if page_visitor(access, request) is not None:
@@ -246,7 +252,7 @@ def _respond(bot: Chatbot, message, messages, history, past, mode, scope: frozen
         messages,
         "",
         note,
-        _panel(bot, answer, first),
+        _panel(bot, answer, first, len(past)),
         answers,
         [*history, answer.standalone_question],
         gr.update(value=_export(bot.settings, answers), visible=True),
@@ -327,8 +333,9 @@ def _stream(text: str):
         time.sleep(0.01)
 
 
-def _panel(bot: Chatbot, answer: Answer | None, selected: int | None) -> str:
-    """The sources of one answer, citation `selected` highlighted."""
+def _panel(bot: Chatbot, answer: Answer | None, selected: int | None, number: int = 0) -> str:
+    """The sources of the conversation's `number`-th answer, citation `selected`
+    highlighted."""
     if answer is None:
         return sources_html(None, {}, None)
     paragraphs = {}
@@ -342,7 +349,7 @@ def _panel(bot: Chatbot, answer: Answer | None, selected: int | None) -> str:
             )
         else:
             paragraphs[c.n] = highlighted_paragraph(document, c)
-    return sources_html(answer, paragraphs, selected)
+    return sources_html(answer, paragraphs, selected, number)
 
 
 def _record_feedback(settings: Settings, data: gr.LikeData, past: list[Answer]) -> None:

@@ -26,21 +26,20 @@ ONLY_EDITORS = "⚠ Only editors may add or remove documents."
 
 def library_tab(
     app: gr.Blocks, settings: Settings, bot: Chatbot, access: Access, scope: gr.Dropdown
-) -> None:
+) -> tuple[gr.Dropdown, gr.Button]:
     """Build the tab inside `app` and wire it; `scope` is the chat's document filter, whose
     choices follow the library. What each event returns depends on who sent it, decided
     then: readers get the documents' names for the filter, never the table."""
     uploads_limit = RateLimit(settings.uploads_per_hour, 3600)
-    with gr.Tab("Library", elem_id="library-tab"):
+    with gr.Tab("Library", id="library", elem_id="library-tab"):
         readers_note = gr.Markdown("Only editors can see and change the library.", visible=False)
         with gr.Column() as library_controls:
             library = gr.Dataframe(
                 headers=LIBRARY_COLUMNS, interactive=False, elem_id="library", wrap=True
             )
             with gr.Row():
-                doomed = gr.Dropdown(
-                    choices=[], label="Document to remove", elem_id="doomed", scale=4
-                )
+                doomed = gr.Dropdown(choices=[], label="Document", elem_id="doomed", scale=4)
+                view = gr.Button("View", elem_id="view-document", scale=1)
                 remove = gr.Button("Remove…", variant="stop", elem_id="remove", scale=1)
             with gr.Row(visible=False) as confirmation:
                 question_to_confirm = gr.HTML(elem_id="confirm-text")
@@ -122,6 +121,7 @@ def library_tab(
         return *_listings(bot, (), who), *shown
 
     app.load(on_load, None, [*listings, library_controls, readers_note])
+    return doomed, view
 
 
 def _listings(bot: Chatbot, chosen, who: Visitor):

@@ -19,24 +19,40 @@ CSS = """
 .gone { color: #8a5a00; font-size: 0.85em; margin-top: 4px; }
 a.cite { font-weight: 600; text-decoration: none; padding: 0 1px; border-radius: 3px; }
 a.cite:hover, a.cite:focus { background: #ffe58a; }
-#cite-target { display: none !important; }
+#cite-target, #doc-target { display: none !important; }
+#viewer { max-height: 78vh; overflow-y: auto !important; }
+#viewer .document-name { color: #666; font-size: 0.9em; margin-bottom: 6px; }
+#viewer .document-text { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.5; }
+#viewer mark.cited { background: #fff1b8; }
+#viewer mark.focus { background: #ffd24d; outline: 2px solid #e8a317; }
+#viewer .elided { color: #888; font-style: italic; }
 """
 
-# Markers become links; a click hands "answer:marker" to the hidden #cite-target box, whose
-# input event asks the app for that answer's source. Runs once when the page loads.
+# Markers become links; a click hands "answer:marker" to a hidden box (#cite-target for a
+# marker, #doc-target for "the whole document"), whose input event asks the app for it. The
+# viewer's focused span is scrolled into view whenever it appears. Runs once per page.
 CITATION_CLICKS = """
 () => {
+  const targets = {cite: '#cite-target textarea', doc: '#doc-target textarea'};
   document.addEventListener('click', (event) => {
-    const link = event.target.closest && event.target.closest('a.cite');
+    const link = event.target.closest && event.target.closest('a.cite, a.open-doc');
     if (!link) return;
     event.preventDefault();
     event.stopPropagation();
     // The chat's sanitizer keeps href but drops data attributes: "#cite-ANSWER-N".
-    const [answer, n] = link.getAttribute('href').split('-').slice(1);
-    const box = document.querySelector('#cite-target textarea');
+    const [answer, n] = link.getAttribute('href').split('-').slice(-2);
+    const box = document.querySelector(targets[link.classList.contains('cite') ? 'cite' : 'doc']);
     box.value = `${answer}:${n}:${Date.now()}`;
     box.dispatchEvent(new Event('input', {bubbles: true}));
   }, true);
+  let shown = null;
+  new MutationObserver(() => {
+    const focus = document.querySelector('#viewer mark.focus');
+    if (focus && focus !== shown) {
+      shown = focus;
+      focus.scrollIntoView({block: 'center'});
+    }
+  }).observe(document.body, {childList: true, subtree: true});
 }
 """
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -69,8 +85,14 @@ def conversation_markdown(answers: list[Answer], title: str) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def sources_html(answer: Answer | None, paragraphs: dict[int, str], selected: int | None) -> str:
-    """Cited sources first, numbered as in the answer; consulted passages folded below."""
+def sources_html(
+    answer: Answer | None,
+    paragraphs: dict[int, str],
+    selected: int | None,
+    number: int | None = None,
+) -> str:
+    """Cited sources first, numbered as in the answer (the `number`-th of its conversation:
+    then each opens its whole document); consulted passages folded below."""
     if answer is None:
         return "<div id='sources-empty'>Sources of the answer appear here.</div>"
     parts = []
@@ -79,7 +101,7 @@ def sources_html(answer: Answer | None, paragraphs: dict[int, str], selected: in
             "<p class='refusal'>The sources do not answer this question, so nothing is cited.</p>"
         )
     for c in answer.citations:
-        parts.append(_citation_card(c, paragraphs.get(c.n, c.quote), c.n == selected))
+        parts.append(_citation_card(c, paragraphs.get(c.n, c.quote), c.n == selected, number))
     cited = {c.passage_id for c in answer.citations}
     others = [p for p in answer.passages if p.id not in cited]
     if others:
@@ -95,12 +117,57 @@ def sources_html(answer: Answer | None, paragraphs: dict[int, str], selected: in
     return "\n".join(parts)
 
 
-def _citation_card(citation: Citation, paragraph_html: str, selected: bool) -> str:
+def _citation_card(
+    citation: Citation, paragraph_html: str, selected: bool, number: int | None
+) -> str:
     classes = "source selected" if selected else "source"
+    opener = (
+        f" · <a class='open-doc' href='#doc-{number}-{citation.n}'>whole document</a>"
+        if number is not None
+        else ""
+    )
     return (
         f"<div class='{classes}' id='source-{citation.n}' data-n='{citation.n}'>"
         f"<div class='where'>[{citation.n}] {escape(citation.source)}, characters "
-        f"{citation.start:,}–{citation.end:,}</div>{paragraph_html}</div>"
+        f"{citation.start:,}–{citation.end:,}{opener}</div>{paragraph_html}</div>"
+    )
+
+
+# Longer documents are shown as this many characters around the focused span.
+MAX_VIEW_CHARS = 200_000
+
+
+def document_html(
+    name: str, text: str, focus: tuple[int, int] | None, cited: list[tuple[int, int]]
+) -> str:
+    """A whole document, escaped, its lines kept: the `focus` span marked to be scrolled to,
+    the other `cited` spans marked too."""
+    start, end = 0, len(text)
+    if len(text) > MAX_VIEW_CHARS:
+        middle = focus[0] if focus else 0
+        start = max(0, min(middle - MAX_VIEW_CHARS // 2, len(text) - MAX_VIEW_CHARS))
+        end = start + MAX_VIEW_CHARS
+    spans = [(s, e, "cited") for s, e in cited if s < e] + (
+        [(focus[0], focus[1], "focus")] if focus else []
+    )
+    cuts = sorted({start, end, *(max(start, min(end, x)) for s, e, _ in spans for x in (s, e))})
+    parts = []
+    for left, right in zip(cuts, cuts[1:], strict=False):
+        piece = escape(text[left:right])
+        kinds = {k for s, e, k in spans if s <= left and right <= e}
+        if "focus" in kinds:
+            parts.append(f"<mark class='focus'>{piece}</mark>")
+        elif "cited" in kinds:
+            parts.append(f"<mark class='cited'>{piece}</mark>")
+        else:
+            parts.append(piece)
+    before = f"<p class='elided'>… {start:,} characters before</p>" if start else ""
+    after = (
+        f"<p class='elided'>… {len(text) - end:,} characters after</p>" if end < len(text) else ""
+    )
+    return (
+        f"<div class='document-name'>{escape(name)}</div>{before}"
+        f"<div class='document-text'>{''.join(parts)}</div>{after}"
     )
 
 

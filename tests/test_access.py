@@ -72,7 +72,14 @@ def test_once_sign_in_is_on_emptying_the_users_file_opens_nothing(users):
     assert access.page_visitor(None, "127.0.0.1") is None
 
 
-@pytest.mark.parametrize("content", ["[]", "null", '{"users": 5}', '{"users": [{"name": "x"}]}'])
+NULL_FIELDS = (
+    '{"users": [{"name": "x", "role": "editor", "password_hash": null, "key_hash": null}]}'
+)
+
+
+@pytest.mark.parametrize(
+    "content", ["[]", "null", '{"users": 5}', '{"users": [{"name": "x"}]}', NULL_FIELDS]
+)
 def test_a_users_file_of_another_shape_is_one_line_that_locks_everyone_out(users, content):
     from rag.errors import RagError
 
@@ -363,3 +370,12 @@ def test_a_new_version_killed_mid_write_leaves_only_the_saved_versions_passages(
     note.unlink()  # gone, so no ingest of it will mend this
     ingest([other], settings, progress=False)
     assert len(store.passage_ids(document.id)) == document.passages
+
+
+def test_a_long_chat_history_costs_no_more_than_its_last_turns(monkeypatch):
+    import ui.api
+
+    read: list[str] = []
+    monkeypatch.setattr(ui.api, "condense", lambda turn, history: read.append(turn) or turn)
+    history = ui.api._standalone([f"question {n}" for n in range(10_000)])
+    assert len(read) == ui.api.HISTORY_TURNS and history[-1] == "question 9999"

@@ -93,12 +93,13 @@ def test_a_removed_users_session_ends_at_once(signed_up, page_home):
 
 def test_a_session_belongs_to_the_password_it_signed_in_with(signed_up, page_home):
     add_user(page_home, "dora")
-    dora = signed_in(signed_up, "dora")
-    assert dora.config().status_code == 200
+    used, unused = signed_in(signed_up, "dora"), signed_in(signed_up, "dora")
+    assert used.config().status_code == 200  # `unused` makes no request before the change
     # Removed and added again, or given a new password: the old session is over either way.
     assert rag("users", "remove", "dora", home=page_home).returncode == 0
     add_user(page_home, "dora", password="another-pass-34")
-    assert dora.config().status_code == 401
+    assert used.config().status_code == 401
+    assert unused.config().status_code == 401
     assert PageClient(signed_up, "dora", "another-pass-34").config().status_code == 200
 
 
@@ -133,7 +134,7 @@ def test_an_unreadable_users_file_is_one_line_on_the_page_too(signed_up, page_ho
         users.write_text("{not json")
         response = httpx.post(f"{signed_up}/login", data={"username": "rita", "password": "x"})
         assert response.status_code == 503
-        assert response.text.startswith("cannot read the users file")
+        assert response.text.startswith("The server cannot read its users file")
     finally:
         users.write_bytes(kept)
     assert signed_in(signed_up, "rita").config().status_code == 200
@@ -171,7 +172,8 @@ def test_every_event_of_the_page_as_anonymous_reader_and_editor(signed_up, page_
     assert sorted(e["api_name"] for e in events) == sorted(
         ["load_example", "add_documents", "ask_to_confirm", "remove_document", "lambda",
          "lambda_1", "on_load", "false", "ask", "false_1", "lambda_2", "open_chosen",
-         "rename", "delete", "on_load_1", "record_feedback"]
+         "rename", "delete", "on_load_1", "false_2", "from_library", "from_choice",
+         "on_load_2", "record_feedback"]
     )  # fmt: skip
     anonymous, reader = PageClient(signed_up), signed_in(signed_up, "rita")
     saw = {}
@@ -198,6 +200,7 @@ def test_only_editors_post_files_and_no_body_outgrows_one_upload(signed_up):
     reader, editor = signed_in(signed_up, "rita"), signed_in(signed_up, "eddie")
     files = {"files": ("note.txt", b"The ferry runs at nine.\n", "text/plain")}
     assert reader.http.post("/gradio_api/upload", files=files).status_code == 403
+    assert reader.http.post("/gradio_api/process_recording", files=files).status_code == 403
     assert editor.http.post("/gradio_api/upload", files=files).status_code == 200
     huge = {"files": ("big.txt", b"x" * (MAX_FILES * 200_000 + 1_100_000), "text/plain")}
     refused = editor.http.post("/gradio_api/upload", files=huge)
@@ -283,6 +286,7 @@ def test_no_body_is_read_before_its_size_is_checked(api):
         timeout=60,
     )
     assert huge.status_code == 413
+    assert huge.json()["error"]["code"] == "request_too_large"  # OpenAI's error shape
 
 
 def test_readers_scope_questions_by_name_never_by_server_path(api, api_home):
@@ -373,7 +377,7 @@ def test_an_unreadable_users_file_locks_everyone_out_with_one_line(api, api_home
         users.write_text("{not json")
         response = httpx.get(f"{api}/v1/models", headers=bearer(api_home, "rita"))
         assert response.status_code == 503
-        assert "cannot read the users file" in response.json()["error"]["message"]
+        assert "cannot read its users file" in response.json()["error"]["message"]
     finally:
         users.write_bytes(kept)
     assert httpx.get(f"{api}/v1/models", headers=bearer(api_home, "rita")).status_code == 200

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import json
+import sys
 import threading
 import time
 import uuid
@@ -32,7 +33,7 @@ from starlette.middleware import Middleware
 from ingest.pipeline import ingest, remove
 from rag.access.limits import RateLimit, questions_message
 from rag.access.policy import Access, Visitor
-from rag.access.users import EDITOR, is_loopback, users_at
+from rag.access.users import EDITOR, UNREADABLE, is_loopback, users_at
 from rag.answering.condense import condense
 from rag.engine import Chatbot, validate_question
 from rag.errors import IngestBusy, InvalidInput, RagError
@@ -146,7 +147,7 @@ def create_api(
         redoc_url=None,
         openapi_url=None,
         # The body's size first: FastAPI reads a body whole before any key is checked.
-        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit)],
+        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit, json_errors=True)],
     )
     questions = RateLimit(settings.questions_per_minute, 60)
 
@@ -159,7 +160,8 @@ def create_api(
         try:
             who = access.api_visitor(given, request.client.host if request.client else "")
         except RagError as error:  # an unreadable users file: nobody is let in
-            raise ApiError(503, str(error), "server_error") from None
+            print(f"error: {error}", file=sys.stderr, flush=True)
+            raise ApiError(503, UNREADABLE, "server_error") from None
         if who is None:
             raise ApiError(
                 401, "Incorrect or missing API key.", "invalid_request_error", "invalid_api_key"
@@ -364,10 +366,15 @@ def create_api(
     return api
 
 
+# A follow-up leans on the last few questions; reading more would only cost time (and
+# condensing all of a long history costs time with the square of its length).
+HISTORY_TURNS = 8
+
+
 def _standalone(earlier: list[str]) -> list[str]:
-    """The earlier user turns, each read as its own question, as the chat's history."""
+    """The last earlier user turns, each read as its own question, as the chat's history."""
     history: list[str] = []
-    for turn in earlier:
+    for turn in earlier[-HISTORY_TURNS:]:
         history.append(condense(turn, history))
     return history
 

@@ -4,7 +4,7 @@ it whole, signed in or not, to parse or authorize it)."""
 
 from __future__ import annotations
 
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 
 # Questions are short and histories bounded by them: no JSON request needs more.
 MAX_REQUEST_BYTES = 8_000_000
@@ -13,10 +13,17 @@ MAX_REQUEST_BYTES = 8_000_000
 class BodyLimit:
     """At most `limit` bytes per request body; `larger` maps a path suffix to its own limit."""
 
-    def __init__(self, app, limit: int = MAX_REQUEST_BYTES, larger: dict[str, int] | None = None):
+    def __init__(
+        self,
+        app,
+        limit: int = MAX_REQUEST_BYTES,
+        larger: dict[str, int] | None = None,
+        json_errors: bool = False,
+    ):
         self.app = app
         self.limit = limit
         self.larger = larger or {}
+        self.json_errors = json_errors  # OpenAI's error shape, for the API
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -25,7 +32,7 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length", b"")
         if length.isdigit():
             if int(length) > limit:
-                return await _too_large(limit, scope, receive, send)
+                return await self._too_large(limit, scope, receive, send)
             return await self.app(scope, receive, send)
         # No length given (chunked): read up to the limit first, then hand the body on.
         messages, seen = [], 0
@@ -34,7 +41,7 @@ class BodyLimit:
             messages.append(message)
             seen += len(message.get("body", b""))
             if seen > limit:
-                return await _too_large(limit, scope, receive, send)
+                return await self._too_large(limit, scope, receive, send)
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
 
@@ -43,7 +50,11 @@ class BodyLimit:
 
         return await self.app(scope, replay, send)
 
-
-async def _too_large(limit: int, scope, receive, send) -> None:
-    said = f"The request is larger than the {limit:,} bytes allowed."
-    await PlainTextResponse(said, status_code=413)(scope, receive, send)
+    async def _too_large(self, limit: int, scope, receive, send) -> None:
+        said = f"The request is larger than the {limit:,} bytes allowed."
+        if self.json_errors:
+            error = {"message": said, "type": "invalid_request_error", "param": None}
+            response = JSONResponse({"error": {**error, "code": "request_too_large"}}, 413)
+        else:
+            response = PlainTextResponse(said, status_code=413)
+        await response(scope, receive, send)

@@ -11,13 +11,18 @@ ui/bodies.py.)
 
 from __future__ import annotations
 
+import sys
+
 from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse
 
 from rag.access.policy import Access
+from rag.access.users import UNREADABLE
 from rag.errors import RagError
 
-_UPLOAD_ROUTE = "/gradio_api/upload"
+# Routes that take files from a visitor: editors only (readers have nothing to upload).
+_EDITORS_ROUTES = ("/gradio_api/upload", "/gradio_api/process_recording")
+_SIGN_IN_ROUTE = "/login"
 
 
 class SessionGate:
@@ -41,11 +46,33 @@ class SessionGate:
             client = connection.client.host if connection.client else "unknown"
             visitor = self.access.page_visitor(user, client)
         except RagError as error:
-            return await _refuse(503, str(error), scope, receive, send)
-        uploading = scope["type"] == "http" and scope["path"].endswith(_UPLOAD_ROUTE)
-        if uploading and (visitor is None or not visitor.may_edit):
-            return await _refuse(403, "Only editors may add documents.", scope, receive, send)
+            print(f"error: {error}", file=sys.stderr, flush=True)
+            return await _refuse(503, UNREADABLE, scope, receive, send)
+        path = scope["path"]
+        editors_only = scope["type"] == "http" and path.endswith(_EDITORS_ROUTES)
+        if editors_only and (visitor is None or not visitor.may_edit):
+            return await _refuse(403, "Only editors may add files.", scope, receive, send)
+        if scope["type"] == "http" and path.endswith(_SIGN_IN_ROUTE):
+            return await self.app(scope, receive, self._binding(gradio, send))
         return await self.app(scope, receive, send)
+
+    def _binding(self, gradio, send):
+        """`send` that ties a session Gradio starts at sign-in to the password hash it was
+        started with, at that moment (not at the session's first use)."""
+
+        async def bind(message):
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                for name, value in message.get("headers", []):
+                    if name.lower() != b"set-cookie":
+                        continue
+                    key, _, rest = value.decode("latin-1").partition("=")
+                    token = rest.split(";", 1)[0]
+                    user = self.access.users.all().get(gradio.tokens.get(token, ""))
+                    if key.startswith("access-token") and user is not None:
+                        self._signed_with[token] = user.password_hash
+            await send(message)
+
+        return bind
 
     def _session_user(self, gradio, connection: HTTPConnection) -> str | None:
         """The user this request's session cookie names; the session ended if that user is
@@ -56,6 +83,7 @@ class SessionGate:
             if name is None:
                 continue
             user = self.access.users.all().get(name)
+            # Every sign-in is bound as it happens (_binding); this is only a fallback.
             began = self._signed_with.setdefault(token, user.password_hash if user else "")
             if user is None or user.password_hash != began:
                 gradio.tokens.pop(token, None)

@@ -20,6 +20,12 @@ from filelock import FileLock
 
 from rag.errors import InvalidInput, RagError
 
+# What a client is told when the users file cannot be read (the detail goes to the log).
+UNREADABLE = (
+    "The server cannot read its users file, so nobody can be let in until it is fixed "
+    "(the server's log says why)."
+)
+
 ROLES = ("reader", "editor")
 EDITOR = "editor"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -58,6 +64,8 @@ class Users:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             users = {u["name"]: User(**u) for u in data["users"]}
+            if not all(isinstance(v, str) for u in users.values() for v in asdict(u).values()):
+                raise ValueError("every field of a user must be text")
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
             # Unreadable, not JSON, or JSON of another shape: nobody can be let in.
             said = f"{type(error).__name__}: {error}"

@@ -530,3 +530,49 @@ def test_a_citation_opens_its_whole_document_at_the_quote(browser, app_url, widt
         page.screenshot(path=str(ARTIFACTS / f"viewer-{width}.png"), full_page=False)
     finally:
         context.close()
+
+
+HEADER_LINES = """() => [...document.querySelectorAll('#library th')].map(th => {
+  const tops = new Set();
+  const words = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+  while (words.nextNode()) {
+    if (!words.currentNode.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(words.currentNode);
+    [...range.getClientRects()].filter(r => r.width > 0)
+      .forEach(r => tops.add(Math.round(r.top)));
+  }
+  return [th.innerText.trim(), tops.size];
+}).filter(([, lines]) => lines > 0)"""
+# The right edge of each cell's text, and the right edge of what the table shows.
+PATH_SHOWN = """() => {
+  const cells = [...document.querySelectorAll('#library td')]
+    .filter(td => td.innerText.includes('/seeds/'));
+  const pane = document.querySelector('#library').getBoundingClientRect();
+  return cells.map(td => {
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    const right = Math.max(...[...range.getClientRects()].map(r => r.right));
+    return right <= pane.right + 1;
+  });
+}"""
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_the_library_table_reads_whole(browser, app_url, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        page.get_by_role("tab", name="Library").click()
+        library_shows(page, ["seeds/reverse-brain"])
+        headers = page.evaluate(HEADER_LINES)  # none shown on a phone: each row is a card
+        assert len(headers) == (6 if width > 640 else 0)
+        assert all(lines == 1 for _, lines in headers), headers
+        shown = page.evaluate(PATH_SHOWN)
+        assert shown and all(shown), shown
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"library-{width}.png"), full_page=True)
+    finally:
+        context.close()

@@ -157,8 +157,9 @@ def test_an_editors_upload_and_removal_are_in_the_audit_log(ui_url, home, tmp_pa
     note.write_text("The Lisbon harbour ferry carries 9,000 commuters a day.\n")
     said, rows, *_ = editor.predict([handle_file(str(note))], [], api_name="/add_documents")
     assert said.startswith("Added."), said
-    (row,) = [r for r in rows["data"] if r[0] == "uploads/ferry.md"]
-    assert row[4] == "eddie"  # added by
+    # The table's row of the upload names who added it.
+    (row,) = [r for r in rows.split("<tr>") if "uploads/ferry.md" in r]
+    assert "data-label='added by'>eddie<" in row
     log = [json.loads(line) for line in (home / "audit.jsonl").read_text().splitlines()]
     upload = log[-1]
     assert (upload["user"], upload["action"], upload["document"]) == (

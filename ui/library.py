@@ -16,11 +16,10 @@ from rag.engine import Chatbot
 from rag.errors import RagError
 from rag.settings import Settings
 from rag.types import Document
-from ui.render import as_text
+from ui.render import as_text, library_html
 from ui.visitors import SIGN_IN_AGAIN, page_visitor
 
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
-LIBRARY_COLUMNS = ["name", "passages", "characters", "ingested at (UTC)", "added by", "path"]
 ONLY_EDITORS = "⚠ Only editors may add or remove documents."
 
 
@@ -34,9 +33,7 @@ def library_tab(
     with gr.Tab("Library", id="library", elem_id="library-tab"):
         readers_note = gr.Markdown("Only editors can see and change the library.", visible=False)
         with gr.Column() as library_controls:
-            library = gr.Dataframe(
-                headers=LIBRARY_COLUMNS, interactive=False, elem_id="library", wrap=True
-            )
+            library = gr.HTML(elem_id="library")
             with gr.Row():
                 doomed = gr.Dropdown(choices=[], label="Document", elem_id="doomed", scale=4)
                 view = gr.Button("View", elem_id="view-document", scale=1)
@@ -142,9 +139,8 @@ def _listings(bot: Chatbot, chosen, who: Visitor):
     still = [i for i in chosen or () if i in ids]
     scope = gr.update(choices=choices, value=still)
     if not who.may_edit:
-        return [], gr.update(choices=[], value=None), scope
-    rows = [[d.name, d.passages, d.chars, d.ingested_at, d.added_by, d.path] for d in documents]
-    return rows, gr.update(choices=choices, value=None), scope
+        return "", gr.update(choices=[], value=None), scope
+    return library_html(documents), gr.update(choices=choices, value=None), scope
 
 
 def _document(bot: Chatbot, document_id: str | None):

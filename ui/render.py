@@ -6,7 +6,7 @@ import re
 from html import escape
 
 from rag.language.sentences import paragraph_spans
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, Citation, Document, Passage
 
 CSS = """
 /* Gradio's .block sets overflow: visible; the panel scrolls inside its column instead. */
@@ -20,6 +20,20 @@ CSS = """
 a.cite { font-weight: 600; text-decoration: none; padding: 0 1px; border-radius: 3px; }
 a.cite:hover, a.cite:focus { background: #ffe58a; }
 #cite-target, #doc-target { display: none !important; }
+/* The library table: headers on one line, long names and paths wrap inside their cells;
+   on a phone each document is a card of labelled lines. */
+#library table { width: 100%; table-layout: fixed; border-collapse: collapse; }
+#library th { white-space: nowrap; text-align: left; font-weight: 600; padding: 6px; }
+#library td { overflow-wrap: anywhere; vertical-align: top; padding: 6px; }
+#library tr { border-bottom: 1px solid #e5e5e5; }
+#library td.number { text-align: right; }
+@media (max-width: 640px) {
+  #library thead, #library colgroup { display: none; }
+  #library table, #library tbody, #library tr, #library td { display: block; width: auto; }
+  #library td { border: none; padding: 2px 6px; }
+  #library td.number { text-align: left; }
+  #library td::before { content: attr(data-label) ": "; font-weight: 600; }
+}
 #viewer { max-height: 78vh; overflow-y: auto !important; }
 #viewer .document-name { color: #666; font-size: 0.9em; margin-bottom: 6px; }
 #viewer .document-text { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.5; }
@@ -130,6 +144,44 @@ def _citation_card(
         f"<div class='{classes}' id='source-{citation.n}' data-n='{citation.n}'>"
         f"<div class='where'>[{citation.n}] {escape(citation.source)}, characters "
         f"{citation.start:,}–{citation.end:,}{opener}</div>{paragraph_html}</div>"
+    )
+
+
+LIBRARY_COLUMNS = (
+    ("name", "28%"),
+    ("passages", "9%"),
+    ("characters", "10%"),
+    ("ingested at (UTC)", "17%"),
+    ("added by", "12%"),
+    ("path", "24%"),
+)
+
+
+def library_html(documents: list[Document]) -> str:
+    """The library as a table (escaped), for editors."""
+    columns = "".join(f"<col style='width: {width}'>" for _, width in LIBRARY_COLUMNS)
+    header = "".join(f"<th>{name}</th>" for name, _ in LIBRARY_COLUMNS)
+    rows = []
+    for d in documents:
+        cells = (
+            (d.name, ""),
+            (f"{d.passages:,}", "number"),
+            (f"{d.chars:,}", "number"),
+            (d.ingested_at, ""),
+            (d.added_by or "-", ""),
+            (d.path, ""),
+        )
+        rows.append(
+            "<tr>"
+            + "".join(
+                f"<td class='{kind}' data-label='{label}'>{escape(value)}</td>"
+                for (value, kind), (label, _) in zip(cells, LIBRARY_COLUMNS, strict=True)
+            )
+            + "</tr>"
+        )
+    return (
+        f"<table><colgroup>{columns}</colgroup><thead><tr>{header}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 

@@ -576,3 +576,18 @@ def test_the_library_table_reads_whole(browser, app_url, width):
         page.screenshot(path=str(ARTIFACTS / f"library-{width}.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_a_refused_file_type_is_one_clear_line(page, tmp_path):
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ\x90\x00 not a document")
+    page.get_by_role("tab", name="Library").click()
+    page.set_input_files("#upload input[type=file]", [str(program)])
+    page.click("#add")
+    page.wait_for_function(
+        "() => (document.querySelector('#ingest-status textarea') || {}).value?.includes('exe')",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    said = page.locator("#ingest-status textarea").input_value()
+    assert said == "⚠ not added: setup.exe: only .txt, .md, .html, .htm, .pdf, .docx files"
+    assert page.locator(".toast-body").count() == 0

@@ -44,7 +44,8 @@ def library_tab(
                 cancel = gr.Button("Keep it", elem_id="cancel-remove")
             files = gr.File(
                 file_count="multiple",
-                file_types=UPLOAD_TYPES,
+                # Checked here, not by Gradio (whose refusal is two toasts and an empty
+                # box): a refused file is named in the upload's one report.
                 elem_id="upload",
                 label=f"Text, Markdown, HTML, PDF or Word (.docx), up to "
                 f"{settings.max_upload_bytes // 1_000_000} MB each, "

@@ -307,7 +307,11 @@ def _embed_and_add(
     # length wastes little on padding. Order does not matter to the store (ids reconcile).
     passages = sorted(passages, key=lambda p: len(p.text))
     with tqdm(
-        total=len(passages), desc="Embedding passages", unit="passage", disable=not progress, file=sys.stderr
+        total=len(passages),
+        desc="Embedding passages",
+        unit="passage",
+        disable=not progress,
+        file=sys.stderr,
     ) as bar:
         for i in range(0, len(passages), batch):
             chunk = passages[i : i + batch]
@@ -345,7 +349,11 @@ def _embed_sentences(
         return
     batch = max(1, settings.embed_batch_size)
     with tqdm(
-        total=len(wanted), desc="Embedding sentences", unit="sentence", disable=not progress, file=sys.stderr
+        total=len(wanted),
+        desc="Embedding sentences",
+        unit="sentence",
+        disable=not progress,
+        file=sys.stderr,
     ) as bar:
         for i in range(0, len(wanted), batch):
             chunk = wanted[i : i + batch]

@@ -30,9 +30,9 @@ def _wait_for_embedding(process, timeout=120):
     """Block until the ingest reports its progress bar: it holds the lock and is writing."""
     deadline = time.monotonic() + timeout
     seen = ""
-    while time.monotonic() < deadline and "embedding" not in seen:
+    while time.monotonic() < deadline and "Embedding passages" not in seen:
         seen += process.stderr.read(1)
-    assert "embedding" in seen, seen
+    assert "Embedding passages" in seen, seen
 
 
 def test_second_ingest_at_the_same_time_is_refused_and_the_first_completes(tmp_path):

@@ -490,6 +490,10 @@ def test_conversations_persist_and_reopen_as_they_were(browser, app_url):
         )
         page.locator("#conversations label", has_text="Liu Jun's title").click()
         page.wait_for_function("() => document.querySelectorAll('#chat .bot').length === 2")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(ARTIFACTS / "conversations-390.png"), full_page=True)
         page.click("#delete-conversation")
         page.wait_for_function("() => document.querySelectorAll('#chat .bot').length === 0")
         assert "Liu Jun's title" not in conversation_titles(page)

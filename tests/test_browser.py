@@ -469,7 +469,8 @@ def test_conversations_persist_and_reopen_as_they_were(browser, app_url):
         page.wait_for_function(
             "() => document.querySelectorAll('#conversations label').length >= 2"
         )
-        page.locator("#conversations label", has_text="What title was Liu Jun").click()
+        # Other tests of this page asked the same: the newest of that title is this one's.
+        page.locator("#conversations label", has_text="What title was Liu Jun").first.click()
         page.wait_for_function("() => document.querySelectorAll('#chat .bot').length === 2")
         assert page.locator("#chat .bot").nth(0).inner_text() == first
         page.locator("#chat .bot a.cite").first.click()
@@ -595,3 +596,31 @@ def test_a_refused_file_type_is_one_clear_line(page, tmp_path):
     said = page.locator("#ingest-status textarea").input_value()
     assert said == "⚠ not added: setup.exe: only .txt, .md, .html, .htm, .pdf, .docx files"
     assert page.locator(".toast-body").count() == 0
+
+
+def test_an_upload_keeps_its_name_shows_progress_and_counts_one_passage_as_one(page, tmp_path):
+    note = tmp_path / "my notes – café 文件.txt"
+    # Long enough to embed for a few seconds, so the progress can be seen.
+    note.write_text(
+        "\n\n".join(f"Ferry {n} leaves pier {n % 7} at {n % 12 + 1} o'clock." for n in range(400))
+    )
+    page.get_by_role("tab", name="Library").click()
+    page.set_input_files("#upload input[type=file]", [str(note)])
+    page.click("#add")
+    page.wait_for_function(
+        "() => document.body.innerText.includes('Embedding passages')", timeout=ANSWER_TIMEOUT_MS
+    )
+    page.wait_for_function(
+        "() => (document.querySelector('#ingest-status textarea') || {}).value?.includes('Added')",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    library_shows(page, ["uploads/my-notes-café-文件.txt"])
+    small = tmp_path / "tiny.md"
+    small.write_text("The tiny ferry carries four bicycles.\n")
+    page.set_input_files("#upload input[type=file]", [str(small)])
+    page.click("#add")
+    library_shows(page, ["uploads/tiny.md"])
+    page.locator("#doomed input").click()
+    page.get_by_role("option", name="uploads/tiny.md").click()
+    page.click("#remove")
+    page.locator("#confirm-text", has_text="(1 passage)?").wait_for()

@@ -75,10 +75,11 @@ def test_once_sign_in_is_on_emptying_the_users_file_opens_nothing(users):
 NULL_FIELDS = (
     '{"users": [{"name": "x", "role": "editor", "password_hash": null, "key_hash": null}]}'
 )
+DAMAGED = '{"users": [{"name": "x", "role": "editor", "password_hash": "garbage", "key_hash": ""}]}'
 
 
 @pytest.mark.parametrize(
-    "content", ["[]", "null", '{"users": 5}', '{"users": [{"name": "x"}]}', NULL_FIELDS]
+    "content", ["[]", "null", '{"users": 5}', '{"users": [{"name": "x"}]}', NULL_FIELDS, DAMAGED]
 )
 def test_a_users_file_of_another_shape_is_one_line_that_locks_everyone_out(users, content):
     from rag.errors import RagError

@@ -5,6 +5,7 @@ count what was done, and client addresses from the socket."""
 
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -94,12 +95,17 @@ def test_a_removed_users_session_ends_at_once(signed_up, page_home):
 def test_a_session_belongs_to_the_password_it_signed_in_with(signed_up, page_home):
     add_user(page_home, "dora")
     used, unused = signed_in(signed_up, "dora"), signed_in(signed_up, "dora")
-    assert used.config().status_code == 200  # `unused` makes no request before the change
+    # Gradio signs in at /login/ too.
+    slashed = PageClient(signed_up)
+    login = {"username": "dora", "password": PASSWORDS["dora"]}
+    assert slashed.http.post("/login/", data=login).status_code == 200
+    assert used.config().status_code == 200  # the others make no request before the change
     # Removed and added again, or given a new password: the old session is over either way.
     assert rag("users", "remove", "dora", home=page_home).returncode == 0
     add_user(page_home, "dora", password="another-pass-34")
     assert used.config().status_code == 401
     assert unused.config().status_code == 401
+    assert slashed.config().status_code == 401
     assert PageClient(signed_up, "dora", "another-pass-34").config().status_code == 200
 
 
@@ -464,3 +470,22 @@ def test_the_page_allows_only_its_own_inline_scripts(signed_up):
     page = response.content.replace(b"</head>", b"<script>" + injected + b"</script></head>")
     assert page_policy(page) == policy
     assert not allowed(injected)
+
+
+def test_the_pages_own_copies_of_files_are_private(signed_up, page_home):
+    # Earlier tests asked questions, so Gradio holds exports of whole conversations.
+    files = page_home / "page-files"
+    assert stat.S_IMODE(files.stat().st_mode) == 0o700
+    assert any(files.rglob("conversation-*.md"))
+
+
+def test_a_user_removed_takes_their_conversations_along(tmp_path):
+    from rag.types import Answer
+    from ui.conversations import Conversations
+
+    add_user(tmp_path, "carl")
+    Conversations(tmp_path, "carl").add(None, Answer(QUESTION, "They do not say."))
+    removed = rag("users", "remove", "carl", home=tmp_path)
+    assert removed.stdout.strip() == "removed carl and 1 conversation"
+    add_user(tmp_path, "carl")  # someone else, later, under the same name
+    assert Conversations(tmp_path, "carl").all() == []

@@ -389,6 +389,12 @@ def serve(settings: Settings, host: str, port: int, insecure: bool = False) -> N
     try:
         started = time.perf_counter()
         bot = warm_chatbot(settings)
+        # Gradio's copies of uploads and exports (whole conversations) go in a folder of the
+        # data directory only its owner can read, not in a shared /tmp.
+        page_files = settings.home / "page-files"
+        page_files.mkdir(mode=0o700, exist_ok=True)
+        page_files.chmod(0o700)
+        os.environ["GRADIO_TEMP_DIR"] = str(page_files)
         app = build_app(settings, bot, access)
         app.queue(
             default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size

@@ -447,8 +447,14 @@ def _users_list(args) -> int:
 
 
 def _users_remove(args) -> int:
-    _users(_settings()).remove(args.name)
-    print(f"removed {args.name}")
+    from ui.conversations import Conversations  # noqa: PLC0415
+
+    settings = _settings()
+    _users(settings).remove(args.name)
+    # The person is gone, and so are their conversations: someone added later under the same
+    # name must not find them.
+    dropped = Conversations(settings.home, args.name).drop_all()
+    print(f"removed {args.name} and {dropped} conversation{'' if dropped == 1 else 's'}")
     return 0
 
 

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from rag.types import Answer
 
 # Where nobody signs in, conversations belong to the person at this machine (page and API).
 LOCAL_USER = "this machine"
-_ID = re.compile(r"^[a-z0-9]{16}$")
+_ID = re.compile(r"^[a-z0-9]{16}\Z")
 MAX_TITLE = 80
 
 
@@ -130,6 +131,13 @@ class Conversations:
         with self._lock:
             self._existing(conversation_id)
             (self.folder / f"{conversation_id}.json").unlink(missing_ok=True)
+
+    def drop_all(self) -> int:
+        """Delete every conversation of this user; how many there were."""
+        with self._lock:
+            found = list(self.folder.glob("*.json"))
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return len(found)
 
     def _existing(self, conversation_id: str) -> Conversation:
         conversation = self.get(conversation_id)

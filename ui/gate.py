@@ -52,7 +52,7 @@ class SessionGate:
         editors_only = scope["type"] == "http" and path.endswith(_EDITORS_ROUTES)
         if editors_only and (visitor is None or not visitor.may_edit):
             return await _refuse(403, "Only editors may add files.", scope, receive, send)
-        if scope["type"] == "http" and path.endswith(_SIGN_IN_ROUTE):
+        if scope["type"] == "http" and path.rstrip("/").endswith(_SIGN_IN_ROUTE):
             return await self.app(scope, receive, self._binding(gradio, send))
         return await self.app(scope, receive, send)
 

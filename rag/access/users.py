@@ -64,8 +64,8 @@ class Users:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             users = {u["name"]: User(**u) for u in data["users"]}
-            if not all(isinstance(v, str) for u in users.values() for v in asdict(u).values()):
-                raise ValueError("every field of a user must be text")
+            for user in users.values():
+                _check(user)
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
             # Unreadable, not JSON, or JSON of another shape: nobody can be let in.
             said = f"{type(error).__name__}: {error}"
@@ -132,6 +132,20 @@ def users_at(path: Path) -> Users:
 
 
 _DUMMY_HASH = b"$2b$12$z0MRwXhtr4SQwkOOEtpky.U01ww6v.TzlrPKUgxvvIv7/DkT0j8vG"  # of "x"
+
+
+_BCRYPT = re.compile(r"^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _check(user: User) -> None:
+    """ValueError unless every field of a user is what `add` writes."""
+    if not all(isinstance(v, str) for v in asdict(user).values()):
+        raise ValueError(f"every field of user {user.name!r} must be text")
+    if user.role not in ROLES:
+        raise ValueError(f"user {user.name!r} has no role of {', '.join(ROLES)}")
+    if not _BCRYPT.match(user.password_hash) or not _SHA256.match(user.key_hash):
+        raise ValueError(f"user {user.name!r} has a damaged password or key hash")
 
 
 def _digest(key: str) -> str:

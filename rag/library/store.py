@@ -125,19 +125,20 @@ class PassageStore:
 
     def content_hashes(self, document_ids: list[str]) -> dict[str, str]:
         """Document id -> hash of its stored text, for those of the given documents stored."""
-        hashes = {}
-        for i in range(0, len(document_ids), _PAGE):
-            found = self.sources.get(ids=document_ids[i : i + _PAGE], include=["metadatas"])
-            hashes.update({m["id"]: m["sha"] for m in found["metadatas"]})
-        return hashes
+        return {m["id"]: m["sha"] for m in self._source_metadata(document_ids)}
 
     def saved_documents(self, document_ids: list[str]) -> dict[str, Document]:
         """Document id -> its listing, for those of the given documents whose text is saved."""
-        saved = {}
+        return {m["id"]: _document(m) for m in self._source_metadata(document_ids)}
+
+    def _source_metadata(self, document_ids: list[str]) -> list[dict]:
+        """The stored listings (metadata) of those of the given documents saved, a page of
+        ids at a time."""
+        found = []
         for i in range(0, len(document_ids), _PAGE):
-            found = self.sources.get(ids=document_ids[i : i + _PAGE], include=["metadatas"])
-            saved.update({m["id"]: _document(m) for m in found["metadatas"]})
-        return saved
+            page = self.sources.get(ids=document_ids[i : i + _PAGE], include=["metadatas"])
+            found += page["metadatas"]
+        return found
 
     def documents_under(self, root: str) -> dict[str, tuple[Document, str]]:
         """Document id -> (document, content hash), for the documents ingested from `root`."""

@@ -127,21 +127,26 @@ def _listings(bot: Chatbot, chosen, who: Visitor):
     `who` may see them; the documents `chosen` as the scope stay chosen while they are in
     the library."""
     documents = bot.store.documents()
-    names = [d.name for d in documents]
-
-    def label(d: Document) -> str:
-        # A name two folders share is told apart by its path (for editors) or its id.
-        if names.count(d.name) == 1:
-            return d.name
-        return f"{d.name} ({d.path if who.may_edit else d.id[:8]})"
-
-    choices = [(label(d), d.id) for d in documents]
+    choices = document_choices(documents, with_paths=who.may_edit)
     ids = {d.id for d in documents}
     still = [i for i in chosen or () if i in ids]
     scope = gr.update(choices=choices, value=still)
     if not who.may_edit:
         return "", gr.update(choices=[], value=None), scope
     return library_html(documents), gr.update(choices=choices, value=None), scope
+
+
+def document_choices(documents: list[Document], with_paths: bool) -> list[tuple[str, str]]:
+    """(label, id) of each document for a chooser: its name, and where two folders share a
+    name, its path (for editors) or its id (for anyone else: never a path)."""
+    names = [d.name for d in documents]
+
+    def label(d: Document) -> str:
+        if names.count(d.name) == 1:
+            return d.name
+        return f"{d.name} ({d.path if with_paths else d.id[:8]})"
+
+    return [(label(d), d.id) for d in documents]
 
 
 def _document(bot: Chatbot, document_id: str | None):

@@ -12,6 +12,7 @@ import gradio as gr
 from rag.access.policy import Access
 from rag.engine import Chatbot
 from rag.types import Answer, Citation
+from ui.library import document_choices
 from ui.render import as_text, document_html
 from ui.visitors import page_visitor
 
@@ -33,16 +34,6 @@ def viewer_tab() -> ViewerControls:
         chosen = gr.Dropdown(choices=[], label="Document", elem_id="viewer-document")
         shown = gr.HTML(EMPTY, elem_id="viewer")
     return ViewerControls(chosen, shown)
-
-
-def document_choices(bot: Chatbot) -> list[tuple[str, str]]:
-    """Every document by name (a name two folders share told apart by its id), for anyone
-    who may ask: names only, never paths."""
-    documents = bot.store.documents()
-    names = [d.name for d in documents]
-    return [
-        (d.name if names.count(d.name) == 1 else f"{d.name} ({d.id[:8]})", d.id) for d in documents
-    ]
 
 
 def shown_document(
@@ -106,7 +97,8 @@ def wire_viewer(
     def on_load(request: gr.Request):
         if page_visitor(access, request) is None:
             return gr.skip()
-        return gr.update(choices=document_choices(bot))
+        # Anyone who may ask may read: names only, never paths.
+        return gr.update(choices=document_choices(bot.store.documents(), with_paths=False))
 
     opened = [viewer.shown, tabs, viewer.chosen]
     target.change(from_citation, [target, answers], opened, api_name=False)

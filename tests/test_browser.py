@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -74,6 +75,19 @@ def page(browser, app_url, request):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@contextlib.contextmanager
+def fresh_page(browser, app_url, width: int, height: int = 900):
+    """A new tab of the app at `width`, its question box ready; closed afterwards."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        yield page
+    finally:
+        context.close()
 
 
 def ask(page, question: str, answers_before: int | None = None) -> str:
@@ -172,11 +186,7 @@ def test_the_conversation_exports_as_markdown_with_its_citations(page, tmp_path)
 
 
 def test_the_page_holds_at_390_pixels_wide(browser, app_url):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
-        page.goto(app_url)
-        page.wait_for_selector("#question textarea")
+    with fresh_page(browser, app_url, 390, 844) as page:
         ask(page, "Why did Liu Jun return to China?")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         sources = page.locator("#sources").bounding_box()
@@ -187,8 +197,6 @@ def test_the_page_holds_at_390_pixels_wide(browser, app_url):
         assert sources["x"] >= 0 and sources["x"] + sources["width"] <= 390
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "narrow-390.png"), full_page=True)
-    finally:
-        context.close()
 
 
 def test_out_of_scope_question_is_refused_plainly(page):
@@ -426,11 +434,7 @@ OVERLAPPED = """controls => {
 
 @pytest.mark.parametrize("width", [1400, 390])
 def test_the_sources_column_never_overlaps_the_controls(browser, app_url, width):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    try:
-        page.goto(app_url)
-        page.wait_for_selector("#question textarea")
+    with fresh_page(browser, app_url, width, 900) as page:
         ask(page, "What salary does the article say the harbour pilots earn in Oslo?")
         assert page.locator("#related[open]").count() == 1  # a refusal's related passages
         assert page.evaluate(OVERLAPPED, CONTROLS) == [], (width, "refusal")
@@ -439,8 +443,6 @@ def test_the_sources_column_never_overlaps_the_controls(browser, app_url, width)
         assert page.evaluate(OVERLAPPED, CONTROLS) == [], (width, "consulted")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"sources-open-{width}.png"), full_page=True)
-    finally:
-        context.close()
 
 
 def conversation_titles(page) -> list[str]:
@@ -448,11 +450,7 @@ def conversation_titles(page) -> list[str]:
 
 
 def test_conversations_persist_and_reopen_as_they_were(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 950})
-    page = context.new_page()
-    try:
-        page.goto(app_url)
-        page.wait_for_selector("#question textarea")
+    with fresh_page(browser, app_url, 1400, 950) as page:
         first = ask(page, "What title was Liu Jun given at Tsinghua?")
         ask(page, "Why did he return?")
         page.click("#new-chat")
@@ -498,8 +496,6 @@ def test_conversations_persist_and_reopen_as_they_were(browser, app_url):
         page.click("#delete-conversation")
         page.wait_for_function("() => document.querySelectorAll('#chat .bot').length === 0")
         assert "Liu Jun's title" not in conversation_titles(page)
-    finally:
-        context.close()
 
 
 IN_VIEW = """() => {
@@ -512,11 +508,7 @@ IN_VIEW = """() => {
 
 @pytest.mark.parametrize("width", [1400, 390])
 def test_a_citation_opens_its_whole_document_at_the_quote(browser, app_url, width):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    try:
-        page.goto(app_url)
-        page.wait_for_selector("#question textarea")
+    with fresh_page(browser, app_url, width, 900) as page:
         ask(page, "Why did Chen Jing return to China?")
         ask(page, "What title was Liu Jun given at Tsinghua?")
         quote = page.locator("#sources .source.selected mark").inner_text()
@@ -533,8 +525,6 @@ def test_a_citation_opens_its_whole_document_at_the_quote(browser, app_url, widt
         page.wait_for_function(IN_VIEW)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"viewer-{width}.png"), full_page=False)
-    finally:
-        context.close()
 
 
 HEADER_LINES = """() => [...document.querySelectorAll('#library th')].map(th => {
@@ -565,11 +555,7 @@ PATH_SHOWN = """() => {
 
 @pytest.mark.parametrize("width", [1400, 390])
 def test_the_library_table_reads_whole(browser, app_url, width):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    try:
-        page.goto(app_url)
-        page.wait_for_selector("#question textarea")
+    with fresh_page(browser, app_url, width, 900) as page:
         page.get_by_role("tab", name="Library").click()
         library_shows(page, ["seeds/reverse-brain"])
         headers = page.evaluate(HEADER_LINES)  # none shown on a phone: each row is a card
@@ -579,8 +565,6 @@ def test_the_library_table_reads_whole(browser, app_url, width):
         assert shown and all(shown), shown
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"library-{width}.png"), full_page=True)
-    finally:
-        context.close()
 
 
 def test_a_refused_file_type_is_one_clear_line(page, tmp_path):
